@@ -1,0 +1,20 @@
+from datetime import datetime
+
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from aftercart.db.types import UTCDateTime, utcnow
+from aftercart.models.base import Base
+
+
+class ApiClient(Base):
+    """An OAuth application: a retailer's backend (``connect``) or a ``marketplace``."""
+
+    __tablename__ = "api_clients"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(20), default="connect")
+    marketplace: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,51 @@
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from aftercart.db.types import UTCDateTime
+from aftercart.models.base import Base, Timestamps
+from aftercart.models.order_item import OrderItem
+
+
+class Order(Timestamps, Base):
+    """A retailer's order. ``order_id`` is the retailer's id; ``id`` is ours.
+
+    ``workflow_state`` is the single source of the order's progress (the batch state, or
+    ``brand_new`` / ``canceled``); the wire ``status`` is derived from it by
+    :mod:`aftercart.fulfillment.rules`.
+    """
+
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    order_id: Mapped[str] = mapped_column(String(255), unique=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.user_id"), index=True)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    service_type: Mapped[str] = mapped_column(String(20))
+    workflow_state: Mapped[str] = mapped_column(String(40), default="brand_new")
+    location_code: Mapped[str] = mapped_column(ForeignKey("stores.location_code"), index=True)
+    service_option_id: Mapped[int | None] = mapped_column(ForeignKey("service_options.id"))
+    window_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    window_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    initial_tip_cents: Mapped[int | None] = mapped_column(Integer)
+    loyalty_number: Mapped[str | None] = mapped_column(String(100))
+    leave_unattended: Mapped[bool] = mapped_column(Boolean, default=False)
+    special_instructions: Mapped[str | None] = mapped_column(Text)
+    paid_with_ebt: Mapped[bool] = mapped_column(Boolean, default=False)
+    locale: Mapped[str | None] = mapped_column(String(20))
+    customer: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    address: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    cancellation_reason: Mapped[str | None] = mapped_column(String(200))
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    shopper_id: Mapped[int | None] = mapped_column(ForeignKey("shoppers.id"), index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    rescheduled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    items: Mapped[list[OrderItem]] = relationship(
+        order_by=OrderItem.id, lazy="raise", cascade="all, delete-orphan"
+    )
