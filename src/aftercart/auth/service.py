@@ -1,0 +1,134 @@
+"""API clients and access tokens."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aftercart.auth import scopes as sc
+from aftercart.auth.secrets import digest, matches, new_client_id, new_token
+from aftercart.db.types import utcnow
+from aftercart.errors import OAuthError
+from aftercart.models import AccessToken, ApiClient, User
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    client_id: str
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    scope: str
+    created_at: datetime
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class TokenContext:
+    """Who is calling: the client, and for a user token the user."""
+
+    client_id: str
+    grant_type: str
+    scopes: frozenset[str]
+    user_id: str | None
+
+
+async def create_client(
+    session: AsyncSession, *, name: str, kind: str = "connect", marketplace: str | None = None
+) -> IssuedCredentials:
+    """Registers a client; the secret is returned here once and only its hash is kept."""
+    secret = new_token()
+    client = ApiClient(
+        client_id=new_client_id(),
+        name=name,
+        secret_hash=digest(secret),
+        kind=kind,
+        marketplace=marketplace,
+    )
+    session.add(client)
+    await session.flush()
+    return IssuedCredentials(client.client_id, secret)
+
+
+async def authenticate_client(
+    session: AsyncSession, client_id: str | None, client_secret: str | None, *, kind: str
+) -> ApiClient | None:
+    if not client_id or not client_secret:
+        return None
+    client = await session.get(ApiClient, client_id)
+    if client is None or client.kind != kind or not matches(client_secret, client.secret_hash):
+        return None
+    return client
+
+
+async def issue_token(
+    session: AsyncSession,
+    *,
+    client: ApiClient,
+    grant_type: str,
+    scope: str | None,
+    assertion: str | None,
+    ttl_seconds: int,
+) -> IssuedToken:
+    if grant_type not in sc.SCOPES_BY_GRANT:
+        raise OAuthError(
+            400, "unsupported_grant_type", f"The grant type {grant_type!r} is not supported"
+        )
+    try:
+        granted = sc.parse_requested(grant_type, scope)
+    except sc.ScopeError as exc:
+        raise OAuthError(400, "invalid_scope", str(exc)) from exc
+    user_id: str | None = None
+    if grant_type == sc.USER_ASSERTION:
+        try:
+            user_id = sc.user_id_from_assertion(assertion)
+        except ValueError as exc:
+            raise OAuthError(400, "invalid_grant", str(exc)) from exc
+        if await session.get(User, user_id) is None:
+            raise OAuthError(400, "invalid_grant", "The assertion names an unknown user")
+    token = new_token()
+    now = utcnow()
+    session.add(
+        AccessToken(
+            token_hash=digest(token),
+            client_id=client.client_id,
+            grant_type=grant_type,
+            scope=" ".join(granted),
+            user_id=user_id,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl_seconds),
+        )
+    )
+    await session.flush()
+    return IssuedToken(token, " ".join(granted), now, ttl_seconds)
+
+
+async def revoke_token(session: AsyncSession, *, client: ApiClient, token: str) -> None:
+    """Revokes a token issued to ``client``. Revoking an unknown token is a no-op (RFC 7009)."""
+    row = await session.scalar(select(AccessToken).where(AccessToken.token_hash == digest(token)))
+    if row is None:
+        return
+    if row.client_id != client.client_id:
+        raise OAuthError(403, "unauthorized_client", "You are not authorized to revoke this token")
+    await session.execute(
+        update(AccessToken)
+        .where(AccessToken.id == row.id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+async def resolve_token(session: AsyncSession, token: str) -> TokenContext | None:
+    """The context of a live token, or ``None`` if it is unknown, expired or revoked."""
+    row = await session.scalar(select(AccessToken).where(AccessToken.token_hash == digest(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
+        return None
+    return TokenContext(
+        client_id=row.client_id,
+        grant_type=row.grant_type,
+        scopes=frozenset(row.scope.split()),
+        user_id=row.user_id,
+    )
