@@ -1,0 +1,35 @@
+"""Loading orders, shared by every area that reads or changes one.
+
+Changes go through :func:`order_for_update`: on PostgreSQL it locks the order row, so two requests
+that change the same order (or its items) run one after the other; on SQLite every write
+transaction is already exclusive (``BEGIN IMMEDIATE``).
+"""
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from aftercart.models import Order, OrderItem
+
+_WITH_ITEMS = (
+    selectinload(Order.items).selectinload(OrderItem.product),
+    selectinload(Order.items).selectinload(OrderItem.replacement_product),
+)
+
+
+async def find_order(session: AsyncSession, order_id: str) -> Order | None:
+    return await session.scalar(
+        select(Order).where(Order.order_id == order_id).options(*_WITH_ITEMS)
+    )
+
+
+async def order_for_update(session: AsyncSession, order_id: str) -> Order | None:
+    """The order, its items and their products, with the order row locked until commit."""
+    statement = (
+        select(Order)
+        .where(Order.order_id == order_id)
+        .with_for_update(of=Order)
+        .options(*_WITH_ITEMS)
+        .execution_options(populate_existing=True)
+    )
+    return await session.scalar(statement)
