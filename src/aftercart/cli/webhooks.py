@@ -1,0 +1,207 @@
+"""``aftercart webhooks``: subscriptions, test events, the delivery log and redelivery.
+
+The operator's view: every client's subscriptions, over the same service functions as the API.
+"""
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aftercart.cli import runtime
+from aftercart.cli.runtime import JsonOption
+from aftercart.config import Settings
+from aftercart.errors import AftercartError
+from aftercart.events.webhooks import service
+from aftercart.events.webhooks.oauth import OAuthSettings
+from aftercart.events.webhooks.schemas import (
+    DeliveryDetail,
+    DeliveryOut,
+    SubscriptionCreated,
+    SubscriptionOut,
+    TestSent,
+)
+
+app = typer.Typer(help="Webhook subscriptions and deliveries.", no_args_is_help=True)
+
+T = TypeVar("T")
+IdArgument = Annotated[int, typer.Argument(help="The subscription's id.")]
+DeliveryArgument = Annotated[int, typer.Argument(help="The delivery's id.")]
+
+
+def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    """Runs ``work``; a domain error is printed as ``key: message`` and exits with status 1."""
+    try:
+        return runtime.run(work)
+    except AftercartError as exc:
+        where = f"{exc.key}: " if exc.key else ""
+        typer.echo(f"error: {where}{exc.message}", err=True)
+        raise typer.Exit(1) from exc
+
+
+def _print_json(value: BaseModel | list[Any]) -> None:
+    if isinstance(value, BaseModel):
+        typer.echo(value.model_dump_json())
+    else:
+        typer.echo(json.dumps([v.model_dump(mode="json") for v in value]))
+
+
+def _describe(subscription: SubscriptionOut) -> str:
+    events = ",".join(subscription.event_names) if subscription.event_names else "all events"
+    state = "active" if subscription.active else f"disabled ({subscription.disabled_reason})"
+    oauth = "  oauth" if subscription.oauth else ""
+    return f"{subscription.id}  {subscription.url}  [{events}]  {state}{oauth}"
+
+
+@app.command()
+def add(
+    client_id: Annotated[str, typer.Option("--client-id", help="The owning API client.")],
+    url: Annotated[str, typer.Option("--url", help="Where callbacks are POSTed.")],
+    event: Annotated[
+        list[str] | None, typer.Option("--event", help="An event name (repeat; none: all).")
+    ] = None,
+    oauth_token_url: Annotated[str | None, typer.Option("--oauth-token-url")] = None,
+    oauth_client_id: Annotated[str | None, typer.Option("--oauth-client-id")] = None,
+    oauth_client_secret: Annotated[str | None, typer.Option("--oauth-client-secret")] = None,
+    oauth_scope: Annotated[str | None, typer.Option("--oauth-scope")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Subscribe a URL; prints the signing secret, shown only now."""
+    oauth = None
+    if oauth_token_url:
+        if not (oauth_client_id and oauth_client_secret):
+            raise typer.BadParameter("--oauth-token-url needs --oauth-client-id and -secret")
+        oauth = OAuthSettings(oauth_token_url, oauth_client_id, oauth_client_secret, oauth_scope)
+    allow_private = Settings().allow_private_webhooks
+
+    async def work(session: AsyncSession) -> SubscriptionCreated:
+        subscription = await service.create_subscription(
+            session,
+            client_id=client_id,
+            url=url,
+            event_names=event or None,
+            oauth=oauth,
+            allow_private=allow_private,
+        )
+        return SubscriptionCreated.of(subscription)
+
+    created = _run(work)
+    if as_json:
+        _print_json(created)
+        return
+    typer.echo(_describe(created))
+    typer.echo(f"signing secret: {created.signing_secret}")
+    typer.echo("Keep the secret now: it is not shown again.", err=True)
+
+
+@app.command("list")
+def list_subscriptions(
+    client_id: Annotated[
+        str | None, typer.Option("--client-id", help="Only this client's.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List subscriptions (all clients' unless --client-id)."""
+
+    async def work(session: AsyncSession) -> list[SubscriptionOut]:
+        found = await service.list_subscriptions(session, client_id=client_id)
+        return [SubscriptionOut.of(s) for s in found]
+
+    subscriptions = _run(work)
+    if as_json:
+        _print_json(subscriptions)
+        return
+    if not subscriptions:
+        typer.echo("no webhook subscriptions", err=True)
+    for subscription in subscriptions:
+        typer.echo(_describe(subscription))
+
+
+@app.command()
+def remove(subscription_id: IdArgument) -> None:
+    """Delete a subscription with its delivery log."""
+
+    async def work(session: AsyncSession) -> None:
+        await service.delete_subscription(session, subscription_id=subscription_id, client_id=None)
+
+    _run(work)
+    typer.echo(f"removed webhook subscription {subscription_id}", err=True)
+
+
+@app.command("test")
+def send_test(subscription_id: IdArgument, as_json: JsonOption = False) -> None:
+    """Send a webhook.test event to one subscription (a running worker delivers it)."""
+
+    async def work(session: AsyncSession) -> TestSent:
+        owed = await service.send_test(session, subscription_id=subscription_id, client_id=None)
+        return TestSent.of(owed)
+
+    sent = _run(work)
+    if as_json:
+        _print_json(sent)
+        return
+    typer.echo(f"event {sent.event_id} queued as delivery {sent.delivery_id} ({sent.webhook_id})")
+
+
+@app.command()
+def deliveries(
+    subscription_id: IdArgument,
+    status: Annotated[str | None, typer.Option(help="pending, succeeded or failed.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=service.MAX_DELIVERIES_PAGE)] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """A subscription's deliveries, newest first."""
+
+    async def work(session: AsyncSession) -> list[DeliveryOut]:
+        rows = await service.list_deliveries(
+            session, subscription_id=subscription_id, client_id=None, status=status, limit=limit
+        )
+        return [DeliveryOut.of(delivery, name) for delivery, name in rows]
+
+    found = _run(work)
+    if as_json:
+        _print_json(found)
+        return
+    for d in found:
+        error = f"  {d.last_error}" if d.last_error else ""
+        typer.echo(
+            f"{d.id}  {d.webhook_id}  event {d.event_id} {d.event_name}  {d.status}"
+            f"  attempts={d.attempt_count}{error}"
+        )
+
+
+@app.command()
+def delivery(delivery_id: DeliveryArgument, as_json: JsonOption = False) -> None:
+    """One delivery with every attempt (time, status, latency, start of the answer)."""
+
+    async def work(session: AsyncSession) -> DeliveryDetail:
+        record = await service.get_delivery(session, delivery_id=delivery_id, client_id=None)
+        return DeliveryDetail.full(record.delivery, record.payload, record.attempts)
+
+    detail = _run(work)
+    if as_json:
+        _print_json(detail)
+        return
+    typer.echo(f"{detail.id}  {detail.webhook_id}  {detail.event_name}  {detail.status}")
+    for a in detail.attempts:
+        answer = a.status_code if a.status_code is not None else a.error
+        excerpt = (a.response_excerpt or "")[:60].replace("\n", " ")
+        typer.echo(f"  {a.started_at.isoformat()}  {answer}  {a.latency_ms} ms  {excerpt}")
+
+
+@app.command()
+def redeliver(delivery_id: DeliveryArgument, as_json: JsonOption = False) -> None:
+    """Send a delivery again now, with the same webhook-id."""
+
+    async def work(session: AsyncSession) -> DeliveryOut:
+        again, name = await service.redeliver(session, delivery_id=delivery_id, client_id=None)
+        return DeliveryOut.of(again, name)
+
+    again = _run(work)
+    if as_json:
+        _print_json(again)
+        return
+    typer.echo(f"delivery {again.id} ({again.webhook_id}) scheduled now")
