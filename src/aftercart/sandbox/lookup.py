@@ -1,0 +1,75 @@
+"""Finding (and locking) the orders and items that sandbox paths name.
+
+``X-Treat-Ids-As-Internal: true`` lets a client name an order by our numeric ``orders.id`` and a
+line by our numeric ``order_items.id``; an id that matches nothing internal is then read as the
+retailer's ``order_id`` / ``line_num``, so clients that copy the header from Connect's examples
+keep working with their own ids.
+"""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from aftercart.errors import Forbidden, IncompatibleOrderStatus, NotFound
+from aftercart.fulfillment.lookup import order_for_update
+from aftercart.fulfillment.rules import PICKING_STATES
+from aftercart.models import Order, OrderItem
+
+
+def internal_id(ref: str, internal: bool = True) -> int | None:
+    """The ref as an internal id, when the header asks for that and it can be one."""
+    if internal and ref.isascii() and ref.isdigit() and len(ref) < 10:
+        return int(ref)
+    return None
+
+
+async def find_locked_order(
+    session: AsyncSession, order_ref: str, *, internal: bool
+) -> Order | None:
+    """The order (items and products loaded), row-locked until commit."""
+    order_id = order_ref
+    if (pk := internal_id(order_ref, internal)) is not None:
+        order_id = await session.scalar(select(Order.order_id).where(Order.id == pk)) or order_ref
+    return await order_for_update(session, order_id)
+
+
+async def locked_order(session: AsyncSession, order_ref: str, *, internal: bool) -> Order:
+    order = await find_locked_order(session, order_ref, internal=internal)
+    if order is None:
+        raise NotFound()
+    return order
+
+
+@dataclass(frozen=True)
+class ShopperOrderRef:
+    """``/shoppers/{shopper_id}/orders/{order_id}`` and how to read its ids."""
+
+    shopper_id: int
+    order_id: str
+    internal: bool = False
+
+
+async def shoppers_order(session: AsyncSession, ref: ShopperOrderRef) -> Order:
+    """The order, locked, if ``ref.shopper_id`` is its shopper (else 403)."""
+    order = await locked_order(session, ref.order_id, internal=ref.internal)
+    if order.shopper_id != ref.shopper_id:
+        raise Forbidden("Shopper is not assigned to this order")
+    return order
+
+
+def require_picking(order: Order) -> None:
+    if order.workflow_state not in PICKING_STATES:
+        raise IncompatibleOrderStatus()
+
+
+def order_line(order: Order, line_ref: str, *, internal: bool) -> OrderItem:
+    lines = [item for item in order.items if not item.removed]
+    if (pk := internal_id(line_ref, internal)) is not None:
+        for item in lines:
+            if item.id == pk:
+                return item
+    for item in lines:
+        if item.line_num == line_ref:
+            return item
+    raise NotFound("Order item not found.")
