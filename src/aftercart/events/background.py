@@ -1,0 +1,56 @@
+"""Background loops that ``aftercart serve`` runs beside the API: the event-stream broker and,
+unless ``AFTERCART_RUN_WORKER`` is false, the webhook delivery worker."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+
+from aftercart.config import Settings
+from aftercart.events.stream import channel
+from aftercart.events.stream.broker import Broker, Sessions
+
+log = logging.getLogger(__name__)
+
+WORKER_STOP_SECONDS = 15.0
+
+
+@contextlib.asynccontextmanager
+async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    sessions: Sessions = app.state.sessions
+    async with channel.connected(sessions, settings) as broker:
+        app.state.broker = broker
+        async with _webhook_worker(sessions, settings, broker):
+            yield
+
+
+@contextlib.asynccontextmanager
+async def _webhook_worker(
+    sessions: Sessions, settings: Settings, broker: Broker
+) -> AsyncIterator[None]:
+    """Runs the delivery worker; every event notification wakes it before its next poll."""
+    if not settings.run_worker:
+        yield
+        return
+    from aftercart.events.webhooks import worker  # the webhooks area is optional to the stream
+
+    broker.add_listener(worker.wake)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(sessions, settings, stop), name="webhook-worker")
+    task.add_done_callback(_log_failure)
+    try:
+        yield
+    finally:
+        stop.set()
+        done, _ = await asyncio.wait([task], timeout=WORKER_STOP_SECONDS)
+        if not done:
+            log.warning("the webhook worker did not stop in time; cancelled")
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+def _log_failure(task: "asyncio.Task[None]") -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the webhook worker stopped", exc_info=task.exception())

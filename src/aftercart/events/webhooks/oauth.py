@@ -1,0 +1,89 @@
+"""Tokens for receivers protected by OAuth, fetched as Connect does (client credentials, form
+encoded) and cached in memory per process until they expire."""
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from aftercart.events.webhooks.clients import TransportPool
+
+#: A token is refreshed this long before the receiver says it expires.
+EXPIRY_MARGIN_SECONDS = 30.0
+#: Used when the token answer has no ``expires_in``.
+DEFAULT_EXPIRES_IN = 3600.0
+
+
+@dataclass(frozen=True)
+class OAuthSettings:
+    token_url: str
+    client_id: str
+    client_secret: str
+    scope: str | None = None
+
+
+class TokenError(Exception):
+    """The token endpoint could not be reached or gave no token; the delivery is retried."""
+
+
+@dataclass
+class _Cached:
+    token: str
+    expires_at: float
+
+
+class TokenCache:
+    """Access tokens keyed by subscription and its OAuth settings (a change invalidates)."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._tokens: dict[tuple[int, OAuthSettings], _Cached] = {}
+        self._locks: dict[tuple[int, OAuthSettings], asyncio.Lock] = {}
+
+    async def get(self, pool: TransportPool, subscription_id: int, settings: OAuthSettings) -> str:
+        key = (subscription_id, settings)
+        # One fetch per key at a time: a burst of deliveries shares the token it brings.
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            cached = self._tokens.get(key)
+            if cached is not None and cached.expires_at > self._clock():
+                return cached.token
+            cached = await self._fetch(pool, settings)
+            self._tokens[key] = cached
+            return cached.token
+
+    def discard(self, subscription_id: int, settings: OAuthSettings, token: str) -> None:
+        """Forgets ``token`` after a 401, unless another delivery already replaced it."""
+        key = (subscription_id, settings)
+        cached = self._tokens.get(key)
+        if cached is not None and cached.token == token:
+            del self._tokens[key]
+
+    async def _fetch(self, pool: TransportPool, settings: OAuthSettings) -> _Cached:
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": settings.client_id,
+            "client_secret": settings.client_secret,
+        }
+        if settings.scope:
+            form["scope"] = settings.scope
+        try:
+            request = pool.request(
+                settings.token_url, headers={"accept": "application/json"}, data=form
+            )
+            response = await pool.send(request)
+        except httpx.HTTPError as exc:
+            raise TokenError(f"token request failed: {type(exc).__name__}") from exc
+        if not response.is_success:
+            raise TokenError(f"token endpoint answered {response.status_code}")
+        try:
+            body = response.json()
+            token = body["access_token"]
+            expires_in = float(body.get("expires_in") or DEFAULT_EXPIRES_IN)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise TokenError("token endpoint answered without an access_token") from exc
+        if not isinstance(token, str) or not token:
+            raise TokenError("token endpoint answered without an access_token")
+        lifetime = max(expires_in - EXPIRY_MARGIN_SECONDS, expires_in / 2)
+        return _Cached(token, self._clock() + lifetime)

@@ -1,0 +1,85 @@
+"""Real ``aftercart serve`` processes and throw-away PostgreSQL databases, for the two-process
+test and ``bench/stream_latency.py``."""
+
+import asyncio
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import IO
+
+import httpx
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from aftercart.db.engine import create_engine, normalize_url
+
+START_SECONDS = 60.0
+STOP_SECONDS = 15.0
+
+
+async def _admin(server_url: str, statement: str) -> None:
+    engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        await connection.execute(text(statement))
+    await engine.dispose()
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(server_url: str) -> AsyncIterator[str]:
+    """A new, empty database on the PostgreSQL server at ``server_url``; dropped afterwards."""
+    name = f"aftercart_stream_{uuid.uuid4().hex[:10]}"
+    await _admin(server_url, f'CREATE DATABASE "{name}"')
+    try:
+        url = make_url(normalize_url(server_url)).set(database=name)
+        yield url.render_as_string(hide_password=False)
+    finally:
+        await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def serving(database_url: str, log: IO[bytes], **settings: str) -> Iterator[str]:
+    """``aftercart serve`` on a free 127.0.0.1 port (no webhook worker); yields its base URL.
+    ``settings`` become ``AFTERCART_<NAME>`` variables."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "AFTERCART_DATABASE_URL": database_url,
+        "AFTERCART_RUN_WORKER": "false",
+        "AFTERCART_LOG_LEVEL": "warning",
+        **{f"AFTERCART_{name.upper()}": value for name, value in settings.items()},
+    }
+    command = [sys.executable, "-c", "from aftercart.cli.main import app; app()"]
+    process = subprocess.Popen(
+        [*command, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=STOP_SECONDS)
+
+
+async def until_healthy(client: httpx.AsyncClient) -> None:
+    deadline = time.monotonic() + START_SECONDS
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            if (await client.get("/healthz")).status_code == 200:
+                return
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"{client.base_url} did not start")

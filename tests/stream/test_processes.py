@@ -1,0 +1,95 @@
+"""Two real ``aftercart serve`` processes on one PostgreSQL database behave as one service."""
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from aftercart.auth import service as auth_service
+from aftercart.db.engine import create_engine, session_factory
+from aftercart.db.migrate import upgrade
+from aftercart.events import names
+from tests import factories
+from tests.conftest import POSTGRES_URL, requires_postgres
+from tests.stream.helpers import Reader
+from tests.stream.processes import fresh_database, serving, until_healthy
+
+BUDGET_SECONDS = 2.0
+
+pytestmark = [requires_postgres, pytest.mark.slow]
+
+
+async def _arrange(database_url: str) -> tuple[auth_service.IssuedCredentials, str, str]:
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine)
+        async with session_factory(engine)() as session:
+            user = await factories.insert_user(session)
+            store = await factories.insert_store(session)
+            order = await factories.insert_order(session, user=user, store=store, products=[])
+            creds = await auth_service.create_client(session, name="Two processes")
+            await session.commit()
+            return creds, user.user_id, order.order_id
+    finally:
+        await engine.dispose()
+
+
+async def test_a_change_through_one_process_reaches_a_stream_on_another(
+    tmp_path: Path,
+) -> None:
+    assert POSTGRES_URL
+    async with fresh_database(POSTGRES_URL) as database_url:
+        creds, user_id, order_id = await _arrange(database_url)
+        with (
+            (tmp_path / "a.log").open("wb") as log_a,
+            (tmp_path / "b.log").open("wb") as log_b,
+            # The fallback table check slowed to a minute: only LISTEN/NOTIFY meets the budget.
+            serving(database_url, log_a, stream_poll_seconds="60") as url_a,
+            serving(database_url, log_b, stream_poll_seconds="60") as url_b,
+        ):
+            async with (
+                httpx.AsyncClient(base_url=url_a, timeout=10) as a,
+                httpx.AsyncClient(base_url=url_b, timeout=10) as b,
+            ):
+                await until_healthy(a)
+                await until_healthy(b)
+                headers = factories.bearer(await factories.user_token(a, creds, user_id))
+                await _prove_live_and_resume(a, b, headers, order_id)
+
+
+async def _prove_live_and_resume(
+    a: httpx.AsyncClient, b: httpx.AsyncClient, headers: dict[str, str], order_id: str
+) -> None:
+    stream_path = f"/v2/post_checkout/orders/{order_id}/events"
+
+    async def post(body: str) -> None:
+        response = await a.post(
+            f"/v2/post_checkout/chat/{order_id}/messages", json={"body": body}, headers=headers
+        )
+        assert response.status_code == 200, response.text
+
+    async with b.stream("GET", stream_path, headers=headers) as response:
+        assert response.status_code == 200
+        stream = Reader(response)
+        await stream.opened()
+        started = time.monotonic()
+        await post("one")
+        first = await stream.event(timeout=BUDGET_SECONDS)
+        took = time.monotonic() - started
+    assert first.event == names.CHAT_MESSAGE
+    assert first.json()["event_metadata"]["message"]["body"] == "one"
+    assert took < BUDGET_SECONDS
+
+    await post("two")
+    await post("three")
+    resume = {**headers, "Last-Event-ID": str(first.id)}
+    async with b.stream("GET", stream_path, headers=resume) as response:
+        stream = Reader(response)
+        backlog = [await stream.event(), await stream.event()]
+        await post("four")
+        live = await stream.event(timeout=BUDGET_SECONDS)
+    bodies = [m.json()["event_metadata"]["message"]["body"] for m in [*backlog, live]]
+    assert bodies == ["two", "three", "four"]
+    ids = [int(first.id or 0)] + [int(m.id or 0) for m in [*backlog, live]]
+    assert ids == sorted(set(ids))

@@ -1,0 +1,201 @@
+"""Kill -9 loses nothing: ``aftercart serve`` is killed while it delivers, restarted, and every
+committed event still reaches the receiver, repeats carrying the same ``webhook-id``."""
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from aftercart.auth.service import create_client
+from aftercart.db.engine import create_engine, session_factory
+from aftercart.db.migrate import upgrade
+from aftercart.events import names
+from aftercart.events.webhooks import service
+from aftercart.models import Event
+
+pytestmark = pytest.mark.slow
+
+AFTERCART = Path(sys.executable).parent / "aftercart"
+
+
+class Counting(ThreadingHTTPServer):
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.lock = threading.Lock()
+        self.received: list[tuple[str, int]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hook"
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.received)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: Counting
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        time.sleep(0.01)  # keeps deliveries in flight when the server is killed
+        with self.server.lock:
+            self.server.received.append((self.headers["webhook-id"], body["event_id"]))
+        self.send_response(200)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def receiver() -> Iterator[Counting]:
+    server = Counting()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def _prepare(url: str, receiver_url: str) -> tuple[str, str, int]:
+    engine = create_engine(url)
+    await upgrade(engine)
+    async with session_factory(engine)() as session:
+        issued = await create_client(session, name="Kill test retailer")
+        subscription = await service.create_subscription(
+            session, client_id=issued.client_id, url=receiver_url, allow_private=True
+        )
+        await session.commit()
+    await engine.dispose()
+    return issued.client_id, issued.client_secret, subscription.id
+
+
+async def _test_event_ids(url: str) -> set[int]:
+    engine = create_engine(url)
+    async with session_factory(engine)() as session:
+        ids = set(await session.scalars(select(Event.id).where(Event.name == names.WEBHOOK_TEST)))
+    await engine.dispose()
+    return ids
+
+
+def _start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [str(AFTERCART), "serve", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+async def _until_up(http: httpx.AsyncClient, process: subprocess.Popen[bytes]) -> None:
+    async with asyncio.timeout(20):
+        while True:
+            assert process.poll() is None, "the server exited"
+            try:
+                if (await http.get("/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+
+
+async def _send_tests(
+    http: httpx.AsyncClient, path: str, headers: dict[str, str], count: int
+) -> list[int]:
+    """Asks for ``count`` test events; returns the ids of those known to be committed."""
+    ids = []
+    for _ in range(count):
+        try:
+            response = await http.post(path, headers=headers)
+        except httpx.TransportError:
+            break
+        assert response.status_code == 202, response.text
+        ids.append(response.json()["event_id"])
+    return ids
+
+
+async def test_kill_9_mid_stream_loses_no_event(tmp_path: Path, receiver: Counting) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path / 'kill9.db'}"
+    client_id, secret, subscription_id = await _prepare(database, receiver.url)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "AFTERCART_DATABASE_URL": database,
+        "AFTERCART_SANDBOX": "true",
+        "AFTERCART_RUN_WORKER": "true",
+        "AFTERCART_WEBHOOK_LEASE_SECONDS": "2",
+        "AFTERCART_LOG_LEVEL": "warning",
+    }
+    log = tmp_path / "serve.log"
+    path = f"/v2/webhooks/{subscription_id}/test"
+    server = _start(env, port, log)
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            await _until_up(http, server)
+            token = await http.post(
+                "/v2/oauth/token",
+                json={
+                    "client_id": client_id,
+                    "client_secret": secret,
+                    "grant_type": "client_credentials",
+                },
+            )
+            headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+
+            sending = asyncio.create_task(_send_tests(http, path, headers, 300))
+            async with asyncio.timeout(20):
+                while receiver.count() < 20:
+                    await asyncio.sleep(0.01)
+            server.send_signal(signal.SIGKILL)
+            server.wait()
+            before_kill = await sending
+            assert len(before_kill) < 300, "the server was killed mid-stream"
+
+            server = _start(env, port, log)
+            await _until_up(http, server)
+            after_restart = await _send_tests(http, path, headers, 20)
+
+            committed = await _test_event_ids(database)
+            assert set(before_kill + after_restart) <= committed
+            async with asyncio.timeout(30):
+                while not committed <= {event for _, event in receiver.received}:
+                    await asyncio.sleep(0.1)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+    with receiver.lock:
+        received = list(receiver.received)
+    by_id: dict[str, set[int]] = {}
+    by_event: dict[int, set[str]] = {}
+    for webhook_id, event_id in received:
+        by_id.setdefault(webhook_id, set()).add(event_id)
+        by_event.setdefault(event_id, set()).add(webhook_id)
+    assert all(len(events) == 1 for events in by_id.values())
+    assert all(len(ids) == 1 for ids in by_event.values()), "a repeat keeps its webhook-id"
+    assert set(by_event) == committed
