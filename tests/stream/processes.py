@@ -49,9 +49,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(database_url: str, log: IO[bytes], **settings: str) -> Iterator[str]:
+def serving(database_url: str, log: IO[bytes], *serve_args: str, **settings: str) -> Iterator[str]:
     """``aftercart serve`` on a free 127.0.0.1 port (no webhook worker); yields its base URL.
-    ``settings`` become ``AFTERCART_<NAME>`` variables."""
+    ``serve_args`` go to ``serve``; ``settings`` become ``AFTERCART_<NAME>`` variables."""
     port = free_port()
     env = {
         **os.environ,
@@ -62,7 +62,10 @@ def serving(database_url: str, log: IO[bytes], **settings: str) -> Iterator[str]
     }
     command = [sys.executable, "-c", "from aftercart.cli.main import app; app()"]
     process = subprocess.Popen(
-        [*command, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+        [*command, "serve", "--port", str(port), *serve_args],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         yield f"http://127.0.0.1:{port}"
