@@ -4,6 +4,7 @@ import pytest
 
 from aftercart.errors import InvalidParameter
 from aftercart.events import names
+from aftercart.events.envelope import timestamp
 from aftercart.events.stream import rules
 
 
@@ -20,7 +21,7 @@ def test_every_order_event_is_streamed_but_marketplace_feedback() -> None:
 
 def test_timestamps_are_utc_to_the_second() -> None:
     moment = datetime(2020, 7, 7, 9, 35, 22, 999_000, tzinfo=timezone(timedelta(hours=-7)))
-    assert rules.timestamp(moment) == "2020-07-07T16:35:22Z"
+    assert timestamp(moment) == "2020-07-07T16:35:22Z"
 
 
 def test_an_sse_message_carries_id_event_and_json_data() -> None:

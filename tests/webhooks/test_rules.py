@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from aftercart.events.envelope import envelope
 from aftercart.events.webhooks import rules
 from aftercart.events.webhooks.rules import Verdict
 
@@ -94,7 +95,7 @@ def test_public_addresses(address: str, public: bool) -> None:
 
 def test_envelope_is_connects_callback_body() -> None:
     created = datetime(2020, 7, 7, 16, 35, 22, 123456, tzinfo=UTC)
-    body = rules.envelope(
+    body = envelope(
         event_id=7, name="fulfillment.brand_new", created_at=created, metadata={"order_id": "a"}
     )
     assert body == {

@@ -10,6 +10,7 @@ import pytest
 
 from aftercart.auth.service import IssuedCredentials
 from aftercart.config import Settings
+from aftercart.db.engine import create_engine, session_factory
 from aftercart.db.types import utcnow
 from aftercart.events import names
 from aftercart.events.outbox import record_event
@@ -29,6 +30,7 @@ from tests.webhooks.helpers import (
 )
 
 LEASE = timedelta(seconds=60)
+Run = Callable[..., Awaitable[None]]
 
 
 async def _events(sessions: Sessions, count: int) -> None:
@@ -46,10 +48,10 @@ async def _wait_until(check: Callable[[], Awaitable[bool]], seconds: float = 20)
 
 @asynccontextmanager
 async def _running(
-    sessions: Sessions, settings: Settings, sender: Sender
+    sessions: Sessions, settings: Settings, sender: Sender, run: Run = worker.run
 ) -> AsyncIterator[asyncio.Task[None]]:
     stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(sessions, settings, stop, sender=sender))
+    task = asyncio.create_task(run(sessions, settings, stop, sender=sender))
     try:
         yield task
     finally:
@@ -205,6 +207,37 @@ async def test_wake_starts_a_claim_before_the_next_poll(
             return len(receiver.calls) == 1
 
         await _wait_until(delivered, seconds=10)
+
+
+@requires_postgres
+async def test_a_standalone_worker_is_woken_by_events_committed_elsewhere(
+    sessions: Sessions,
+    settings: Settings,
+    creds: IssuedCredentials,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``aftercart worker`` beside the API servers: a NOTIFY, not its poll, brings new events."""
+    monkeypatch.setattr(worker, "POLL_SECONDS", 600)
+    await subscribe(sessions, creds.client_id)
+    await _events(sessions, 1)
+    receiver = Receiver()
+    engine = create_engine(settings.database_url)
+    try:
+        own_sessions = session_factory(engine)
+        async with _running(own_sessions, settings, sender_for(receiver), worker.run_listening):
+
+            async def first_recorded() -> bool:
+                return [d.status for d in await deliveries(sessions)] == [rules.SUCCEEDED]
+
+            # Recorded in the turn that also claimed: from now on only a wake-up claims.
+            await _wait_until(first_recorded, seconds=10)
+            async with asyncio.timeout(10):
+                while len(receiver.calls) < 2:
+                    # Again until one arrives, in case the LISTEN connection was not up yet.
+                    await _events(sessions, 1)
+                    await asyncio.sleep(0.5)
+    finally:
+        await engine.dispose()
 
 
 @requires_postgres

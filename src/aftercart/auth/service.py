@@ -90,21 +90,41 @@ async def issue_token(
             raise OAuthError(400, "invalid_grant", str(exc)) from exc
         if await session.get(User, user_id) is None:
             raise OAuthError(400, "invalid_grant", "The assertion names an unknown user")
+    return await store_token(
+        session,
+        client_id=client.client_id,
+        grant_type=grant_type,
+        scope=" ".join(granted),
+        user_id=user_id,
+        ttl_seconds=ttl_seconds,
+    )
+
+
+async def store_token(
+    session: AsyncSession,
+    *,
+    client_id: str,
+    grant_type: str,
+    scope: str,
+    ttl_seconds: int,
+    user_id: str | None = None,
+) -> IssuedToken:
+    """A new bearer token; only its hash is stored."""
     token = new_token()
     now = utcnow()
     session.add(
         AccessToken(
             token_hash=digest(token),
-            client_id=client.client_id,
+            client_id=client_id,
             grant_type=grant_type,
-            scope=" ".join(granted),
+            scope=scope,
             user_id=user_id,
             created_at=now,
             expires_at=now + timedelta(seconds=ttl_seconds),
         )
     )
     await session.flush()
-    return IssuedToken(token, " ".join(granted), now, ttl_seconds)
+    return IssuedToken(token, scope, now, ttl_seconds)
 
 
 async def revoke_token(session: AsyncSession, *, client: ApiClient, token: str) -> None:

@@ -3,6 +3,7 @@
 from decimal import Decimal
 from typing import Any
 
+from aftercart.fulfillment import rules
 from aftercart.models import OrderItem, Product
 
 
@@ -20,22 +21,15 @@ def _codes(prefix: str, product: Product | None) -> dict[str, Any]:
 def item_payload(item: OrderItem) -> dict[str, Any]:
     """An item as callbacks carry it: requested and delivered UPC/RRC, counts and weights.
 
-    Needs ``item.product`` and ``item.replacement_product`` loaded. The delivered product is the
-    replacement when there is one the customer has not rejected, else the requested product
-    (or nothing for a refund).
+    Needs ``item.product`` and ``item.replacement_product`` loaded.
     """
-    delivered: Product | None = item.product
-    if item.shopper_status == "replaced" and item.replacement_status != "REJECTED":
-        delivered = item.replacement_product
-    elif item.shopper_status == "to_refund":
-        delivered = None
     return {
         "line_num": item.line_num,
         "status": item.shopper_status,
         **_codes("requested_item", item.product),
         "requested_count": item.count,
         "requested_weight": _number(item.weight),
-        **_codes("delivered_item", delivered),
+        **_codes("delivered_item", rules.delivered_product(item)),
         "delivered_count": item.delivered_count,
         "delivered_weight": _number(item.delivered_weight),
         "replacement_status": item.replacement_status,

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Final
 
+from aftercart.models import OrderItem, Product
+
 BRAND_NEW: Final = "brand_new"
 CANCELED: Final = "canceled"
 
@@ -101,6 +103,16 @@ def default_replacement_policy(has_replacement_items: bool) -> str:
 def picking_started(workflow_state: str) -> bool:
     """Whether the shopper's outcome of the items is worth showing (it is not before picking)."""
     return workflow_state not in {BRAND_NEW, "acknowledged", CANCELED}
+
+
+def delivered_product(item: OrderItem) -> Product | None:
+    """What reaches the customer: a replacement the customer has not rejected, nothing for a
+    refund, else the product asked for (needs ``product`` and ``replacement_product`` loaded)."""
+    if item.shopper_status == "to_refund":
+        return None
+    if item.shopper_status == "replaced" and item.replacement_status != "REJECTED":
+        return item.replacement_product
+    return item.product
 
 
 # --- Time slots -----------------------------------------------------------------------------------

@@ -189,23 +189,13 @@ def identifiers(product: Product | None) -> dict[str, str]:
     return {name: code for name, code in codes.items() if code}
 
 
-def _delivered_product(item: OrderItem) -> Product | None:
-    """As ``events.payloads.item_payload`` reads it: a replacement the customer has not rejected,
-    nothing for a refund, else the product asked for."""
-    if item.shopper_status == "to_refund":
-        return None
-    if item.shopper_status == "replaced" and item.replacement_status != "REJECTED":
-        return item.replacement_product
-    return item.product
-
-
 def _number(value: Any) -> float | None:
     return float(value) if value is not None else None
 
 
 def item_out(item: OrderItem, *, picked: bool) -> OrderItemOut:
     """``picked``: the order has reached picking, so the shopper's outcome is shown."""
-    delivered = identifiers(_delivered_product(item)) if picked else {}
+    delivered = identifiers(rules.delivered_product(item)) if picked else {}
     return OrderItemOut(
         line_num=item.line_num,
         count=item.count,

@@ -1,23 +1,21 @@
 """Marketplaces: their credentials, their tokens and the feedback they push (seed 003)."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftercart.auth.secrets import digest, new_token
-from aftercart.auth.service import authenticate_client, resolve_token
-from aftercart.db.types import utcnow
+from aftercart.auth.service import authenticate_client, resolve_token, store_token
 from aftercart.errors import AftercartError, MultipleErrors, Unauthorized
 from aftercart.events import names
 from aftercart.events.outbox import record_event
 from aftercart.feedback.service import stored, upsert_rating
 from aftercart.marketplace import rules
 from aftercart.marketplace.schemas import FeedbackPush
-from aftercart.models import AccessToken, ApiClient, Order, Rating, Store
+from aftercart.models import ApiClient, Order, Rating, Store
 
 KIND = "marketplace"
 #: The grant recorded on marketplace tokens; Connect endpoints accept none of them.
@@ -64,20 +62,14 @@ async def issue_token(
     client = await authenticate_client(session, client_id, client_secret, kind=KIND)
     if client is None:
         raise AftercartError("Unknown client_id or wrong client_secret", code=rules.INVALID_CLIENT)
-    token = new_token()
-    now = utcnow()
-    session.add(
-        AccessToken(
-            token_hash=digest(token),
-            client_id=client.client_id,
-            grant_type=GRANT_TYPE,
-            scope=" ".join((scope or DEFAULT_SCOPE).split()),
-            created_at=now,
-            expires_at=now + timedelta(seconds=ttl_seconds),
-        )
+    issued = await store_token(
+        session,
+        client_id=client.client_id,
+        grant_type=GRANT_TYPE,
+        scope=" ".join((scope or DEFAULT_SCOPE).split()),
+        ttl_seconds=ttl_seconds,
     )
-    await session.flush()
-    return token
+    return issued.access_token
 
 
 async def authenticate(session: AsyncSession, token: str | None) -> Marketplace:

@@ -1,13 +1,14 @@
 """What an order's live stream carries and how it is written on the wire (pure functions)."""
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sse_starlette import ServerSentEvent
 
 from aftercart.errors import InvalidParameter
 from aftercart.events import names
+from aftercart.events.envelope import envelope
 
 #: Every event about one order. ``marketplace.feedback_received`` concerns a marketplace's
 #: restaurant feedback, not a customer's order page, so it stays with the webhooks.
@@ -31,22 +32,6 @@ def parse_notification(payload: str) -> tuple[int | None, int] | None:
         return (int(order_part) if order_part else None), int(event_part)
     except ValueError:
         return None
-
-
-def timestamp(moment: datetime) -> str:
-    """ISO 8601 in UTC to the second, as Connect's callbacks give ``event_timestamp``."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def envelope(
-    *, event_id: int, name: str, created_at: datetime, metadata: dict[str, Any]
-) -> dict[str, Any]:
-    return {
-        "event_id": event_id,
-        "event_name": name,
-        "event_timestamp": timestamp(created_at),
-        "event_metadata": metadata,
-    }
 
 
 def sse_message(

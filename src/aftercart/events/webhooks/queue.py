@@ -18,6 +18,7 @@ from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftercart.db.dialect import is_postgres
+from aftercart.events.envelope import envelope
 from aftercart.events.webhooks import rules
 from aftercart.events.webhooks.oauth import OAuthSettings
 from aftercart.events.webhooks.rules import Random, Verdict
@@ -115,10 +116,8 @@ async def load_jobs(
     jobs: list[Job] = []
     for delivery_id, attempts, first_at, event_id, name, created_at, metadata, sub in rows:
         if event_id not in bodies:
-            envelope = rules.envelope(
-                event_id=event_id, name=name, created_at=created_at, metadata=metadata
-            )
-            bodies[event_id] = json.dumps(envelope, separators=(",", ":")).encode()
+            body = envelope(event_id=event_id, name=name, created_at=created_at, metadata=metadata)
+            bodies[event_id] = json.dumps(body, separators=(",", ":")).encode()
         jobs.append(
             Job(
                 delivery_id=delivery_id,

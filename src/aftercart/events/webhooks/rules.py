@@ -3,9 +3,8 @@
 import ipaddress
 import random
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
 
 #: The nominal wait after the n-th failed attempt; the last step repeats until the window closes.
 RETRY_STEPS: tuple[timedelta, ...] = (
@@ -70,18 +69,6 @@ def next_attempt_at(
 def message_id(delivery_id: int) -> str:
     """The Standard Webhooks ``webhook-id``: one per delivery, the same on every retry."""
     return f"msg_{delivery_id}"
-
-
-def envelope(
-    *, event_id: int, name: str, created_at: datetime, metadata: dict[str, Any]
-) -> dict[str, Any]:
-    """Connect's callback body for an event row."""
-    return {
-        "event_id": event_id,
-        "event_name": name,
-        "event_timestamp": created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "event_metadata": metadata,
-    }
 
 
 def is_public_address(address: str) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aftercart.db.types import utcnow
 from aftercart.errors import AftercartError, Conflict, InvalidParameter, MultipleErrors, NotFound
 from aftercart.events import names
+from aftercart.events.envelope import envelope
 from aftercart.events.outbox import record_event
 from aftercart.events.webhooks import rules
 from aftercart.events.webhooks.oauth import OAuthSettings
@@ -235,7 +236,7 @@ async def get_delivery(
         .where(WebhookAttempt.delivery_id == delivery.id)
         .order_by(WebhookAttempt.id)
     )
-    payload = rules.envelope(
+    payload = envelope(
         event_id=event.id, name=event.name, created_at=event.created_at, metadata=event.metadata_
     )
     return DeliveryRecord(delivery, payload, list(attempts.all()))

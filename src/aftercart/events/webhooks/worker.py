@@ -21,6 +21,7 @@ from aftercart.db.engine import create_engine, session_factory
 from aftercart.db.migrate import upgrade
 from aftercart.db.types import utcnow
 from aftercart.errors import NotFound
+from aftercart.events.stream import channel
 from aftercart.events.webhooks import queue
 from aftercart.events.webhooks.rules import Random
 from aftercart.events.webhooks.sender import Attempt, Job, Result, Sender
@@ -222,6 +223,16 @@ class Worker:
             await self._turn(claim=False)
 
 
+async def run_listening(
+    sessions: Sessions, settings: Settings, stop: asyncio.Event, *, sender: Sender | None = None
+) -> None:
+    """:func:`run`, woken as inside ``aftercart serve`` by every event notification: on
+    PostgreSQL those of every process on the database, through the stream broker's LISTEN."""
+    async with channel.connected(sessions, settings) as broker:
+        broker.add_listener(wake)
+        await run(sessions, settings, stop, sender=sender)
+
+
 async def run_alone(settings: Settings) -> None:
     """``aftercart worker``: its own engine on a migrated database, until SIGINT or SIGTERM."""
     engine = create_engine(settings.database_url)
@@ -231,6 +242,6 @@ async def run_alone(settings: Settings) -> None:
         loop.add_signal_handler(signum, stop.set)
     try:
         await upgrade(engine)
-        await run(session_factory(engine), settings, stop)
+        await run_listening(session_factory(engine), settings, stop)
     finally:
         await engine.dispose()
