@@ -16,7 +16,10 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from aftercart.db.engine import create_engine, normalize_url
+from aftercart.auth import service as auth_service
+from aftercart.db.engine import create_engine, normalize_url, session_factory
+from aftercart.db.migrate import upgrade
+from tests import factories
 
 START_SECONDS = 60.0
 STOP_SECONDS = 15.0
@@ -48,10 +51,11 @@ def free_port() -> int:
         return port
 
 
-@contextlib.contextmanager
-def serving(database_url: str, log: IO[bytes], *serve_args: str, **settings: str) -> Iterator[str]:
-    """``aftercart serve`` on a free 127.0.0.1 port (no webhook worker); yields its base URL.
-    ``serve_args`` go to ``serve``; ``settings`` become ``AFTERCART_<NAME>`` variables."""
+def start(
+    database_url: str, log: IO[bytes], *serve_args: str, **settings: str
+) -> tuple["subprocess.Popen[bytes]", str]:
+    """``aftercart serve`` on a free 127.0.0.1 port (no webhook worker): the process and its
+    base URL. ``serve_args`` go to ``serve``; ``settings`` become ``AFTERCART_<NAME>``."""
     port = free_port()
     env = {
         **os.environ,
@@ -67,15 +71,43 @@ def serving(database_url: str, log: IO[bytes], *serve_args: str, **settings: str
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+    return process, f"http://127.0.0.1:{port}"
+
+
+def stop(process: "subprocess.Popen[bytes]") -> None:
+    process.terminate()
     try:
-        yield f"http://127.0.0.1:{port}"
+        process.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=STOP_SECONDS)
+
+
+@contextlib.contextmanager
+def serving(database_url: str, log: IO[bytes], *serve_args: str, **settings: str) -> Iterator[str]:
+    """:func:`start`, stopped on exit; yields the base URL."""
+    process, url = start(database_url, log, *serve_args, **settings)
+    try:
+        yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=STOP_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=STOP_SECONDS)
+        stop(process)
+
+
+async def arrange_order(database_url: str) -> tuple[auth_service.IssuedCredentials, str, str]:
+    """A migrated database holding an API client and a user's order: the client's credentials,
+    the user id and the order id."""
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine)
+        async with session_factory(engine)() as session:
+            user = await factories.insert_user(session)
+            store = await factories.insert_store(session)
+            order = await factories.insert_order(session, user=user, store=store, products=[])
+            creds = await auth_service.create_client(session, name="Processes")
+            await session.commit()
+            return creds, user.user_id, order.order_id
+    finally:
+        await engine.dispose()
 
 
 async def until_healthy(client: httpx.AsyncClient) -> None:

@@ -6,33 +6,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from aftercart.auth import service as auth_service
-from aftercart.db.engine import create_engine, session_factory
-from aftercart.db.migrate import upgrade
 from aftercart.events import names
 from tests import factories
 from tests.conftest import POSTGRES_URL, requires_postgres
 from tests.stream.helpers import Reader
-from tests.stream.processes import fresh_database, serving, until_healthy
+from tests.stream.processes import arrange_order, fresh_database, serving, until_healthy
 
 BUDGET_SECONDS = 2.0
 
 pytestmark = [requires_postgres, pytest.mark.slow]
-
-
-async def _arrange(database_url: str) -> tuple[auth_service.IssuedCredentials, str, str]:
-    engine = create_engine(database_url)
-    try:
-        await upgrade(engine)
-        async with session_factory(engine)() as session:
-            user = await factories.insert_user(session)
-            store = await factories.insert_store(session)
-            order = await factories.insert_order(session, user=user, store=store, products=[])
-            creds = await auth_service.create_client(session, name="Two processes")
-            await session.commit()
-            return creds, user.user_id, order.order_id
-    finally:
-        await engine.dispose()
 
 
 async def test_a_change_through_one_process_reaches_a_stream_on_another(
@@ -40,7 +22,7 @@ async def test_a_change_through_one_process_reaches_a_stream_on_another(
 ) -> None:
     assert POSTGRES_URL
     async with fresh_database(POSTGRES_URL) as database_url:
-        creds, user_id, order_id = await _arrange(database_url)
+        creds, user_id, order_id = await arrange_order(database_url)
         with (
             (tmp_path / "a.log").open("wb") as log_a,
             (tmp_path / "b.log").open("wb") as log_b,

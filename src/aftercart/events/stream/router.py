@@ -1,5 +1,6 @@
 from typing import Annotated
 
+import anyio
 from fastapi import APIRouter, Header, Query, Request
 from sse_starlette import EventSourceResponse
 
@@ -13,6 +14,8 @@ router = APIRouter(route_class=TransactionalRoute, tags=["post_checkout"])
 
 #: A client whose socket accepts nothing for this long is cut off (it resumes on reconnect).
 SEND_TIMEOUT_SECONDS = 30.0
+#: On shutdown, how long a stream has to end by itself (cleanly) before it is cut.
+SHUTDOWN_GRACE_SECONDS = 2.0
 
 
 @router.get(
@@ -35,10 +38,17 @@ async def order_events(
     order_pk = await service.own_order_pk(session, order_id=order_id, user_id=user.user_id)
     after = rules.resume_point(last_event_id_header, last_event_id)
     broker: Broker = request.app.state.broker
+    shutdown = anyio.Event()
     return EventSourceResponse(
         live.order_stream(
-            broker, order_pk=order_pk, after=after, max_seconds=settings.stream_max_seconds
+            broker,
+            order_pk=order_pk,
+            after=after,
+            max_seconds=settings.stream_max_seconds,
+            shutdown=shutdown,
         ),
+        shutdown_event=shutdown,
+        shutdown_grace_period=SHUTDOWN_GRACE_SECONDS,
         ping=settings.stream_keepalive_seconds,
         ping_message_factory=live.keep_alive,
         send_timeout=SEND_TIMEOUT_SECONDS,
