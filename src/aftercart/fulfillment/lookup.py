@@ -7,13 +7,15 @@ transaction is already exclusive (``BEGIN IMMEDIATE``).
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from aftercart.models import Order, OrderItem
 
+#: Two queries: the order, then its items joined to their products.
 _WITH_ITEMS = (
-    selectinload(Order.items).selectinload(OrderItem.product),
-    selectinload(Order.items).selectinload(OrderItem.replacement_product),
+    selectinload(Order.items).options(
+        joinedload(OrderItem.product), joinedload(OrderItem.replacement_product)
+    ),
 )
 
 
