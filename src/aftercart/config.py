@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = Field(
         default=60.0, gt=0, description="How long a claimed delivery stays reserved to its worker."
     )
+    webhook_retention_days: int = Field(
+        default=30,
+        ge=0,
+        description="Finished webhook deliveries older than this are deleted (0 keeps them).",
+    )
     slot_capacity: int = Field(default=20, description="Orders one generated time slot takes.")
     slot_days: int = Field(default=3, description="How many days ahead time slots are offered.")
     broker: Literal["auto", "memory", "postgres"] = Field(

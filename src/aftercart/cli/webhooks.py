@@ -15,7 +15,7 @@ from aftercart.cli import runtime
 from aftercart.cli.runtime import JsonOption
 from aftercart.config import Settings
 from aftercart.errors import AftercartError
-from aftercart.events.webhooks import service
+from aftercart.events.webhooks import retention, service
 from aftercart.events.webhooks.oauth import OAuthSettings
 from aftercart.events.webhooks.schemas import (
     DeliveryDetail,
@@ -205,3 +205,30 @@ def redeliver(delivery_id: DeliveryArgument, as_json: JsonOption = False) -> Non
         _print_json(again)
         return
     typer.echo(f"delivery {again.id} ({again.webhook_id}) scheduled now")
+
+
+@app.command()
+def prune(
+    older_than_days: Annotated[
+        int | None,
+        typer.Option(min=0, help="Default: AFTERCART_WEBHOOK_RETENTION_DAYS."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete finished deliveries (and their attempts) older than the retention now."""
+    days = Settings().webhook_retention_days if older_than_days is None else older_than_days
+
+    before = retention.cutoff(days)
+
+    async def work(session: AsyncSession) -> int:
+        total = 0
+        while deleted := await retention.prune_batch(session, before=before):
+            await session.commit()
+            total += deleted
+        return total
+
+    deleted = _run(work)
+    if as_json:
+        typer.echo(json.dumps({"deleted": deleted}))
+        return
+    typer.echo(f"{deleted} finished deliveries older than {days} days deleted")

@@ -22,7 +22,7 @@ from aftercart.db.migrate import upgrade
 from aftercart.db.types import utcnow
 from aftercart.errors import NotFound
 from aftercart.events.stream import channel
-from aftercart.events.webhooks import queue
+from aftercart.events.webhooks import queue, retention
 from aftercart.events.webhooks.rules import Random
 from aftercart.events.webhooks.sender import Attempt, Job, Result, Sender
 
@@ -91,14 +91,18 @@ async def run(
     """Delivers until ``stop`` is set (``aftercart serve`` and ``aftercart worker`` run this)."""
     concurrency = max(1, settings.webhook_concurrency)
     lease = timedelta(seconds=settings.webhook_lease_seconds)
-    if sender is not None:
-        await Worker(sessions, sender, concurrency, lease, clock, rand).run(stop)
-        return
-    own = Sender(clock=clock)
+    own: Sender | None = None
+    if sender is None:
+        sender = own = Sender(clock=clock)
+    pruning = asyncio.create_task(retention.keep_pruning(sessions, settings, stop))
     try:
-        await Worker(sessions, own, concurrency, lease, clock, rand).run(stop)
+        await Worker(sessions, sender, concurrency, lease, clock, rand).run(stop)
     finally:
-        await own.aclose()
+        pruning.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pruning
+        if own is not None:
+            await own.aclose()
 
 
 class Worker:
