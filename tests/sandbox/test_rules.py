@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from aftercart.catalog import barcodes
 from aftercart.errors import AftercartError, InvalidParameter, MultipleErrors
 from aftercart.events import names
 from aftercart.sandbox import rules
@@ -211,6 +212,26 @@ def test_a_upc_a_scan_matches_its_ean13_form() -> None:
     code = upc(7)
     scans = [Scan(code, "UPCA"), Scan("0" + code, "ean13"), Scan(code.zfill(14), "gtin14")]
     assert rules.scan_errors(scans, expected=[code]) == []
+
+
+@pytest.mark.parametrize(
+    ("upce", "upca"),
+    [
+        ("04252614", "042100005264"),  # last digit 0-2: manufacturer's last digit moved
+        ("01234565", "012345000065"),  # last digit 5-9: the product's last digit
+        ("01234531", "012300000451"),  # last digit 3
+        ("01234543", "012340000053"),  # last digit 4
+    ],
+)
+def test_a_upc_e_scan_matches_the_upc_a_it_stands_for(upce: str, upca: str) -> None:
+    assert barcodes.upce_to_upca(upce) == upca
+    assert rules.scan_errors([Scan(upce, "UPCE")], expected=[upca]) == []
+
+
+@pytest.mark.parametrize("upce", ["04252615", "24252614", "0425261", "0425261x"])
+def test_a_upc_e_scan_needs_its_check_digit_and_number_system_0_or_1(upce: str) -> None:
+    errors = rules.scan_errors([Scan(upce, "upc_e")], expected=["042100005264"])
+    assert [(e.key, e.message) for e in errors] == [("scans[0]", "is not a valid upc_e barcode")]
 
 
 def test_bad_scans_are_reported_by_index() -> None:

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from aftercart.catalog.barcodes import VALIDATORS, gtin14
+from aftercart.catalog.barcodes import READERS, gtin14
 from aftercart.errors import AftercartError, InvalidParameter, MultipleErrors
 from aftercart.events import names
 from aftercart.fulfillment.rules import PICKING_STATES
@@ -235,12 +235,12 @@ def scan_errors(scans: Sequence[Scan], *, expected: Iterable[str | None]) -> lis
         key = f"scans[{index}]"
         kind = scan.scanned_string_type.strip().lower()
         code = scan.scanned_string.strip()
-        validator = VALIDATORS.get(kind)
-        if validator is None:
+        read = READERS.get(kind)
+        if read is None:
             errors.append(InvalidParameter(f"has an unknown scanned_string_type '{kind}'", key=key))
-        elif not validator(code):
+        elif (scanned := read(code)) is None:
             errors.append(InvalidParameter(f"is not a valid {kind} barcode", key=key))
-        elif wanted and gtin14(code) not in wanted:
+        elif wanted and scanned not in wanted:
             errors.append(
                 InvalidParameter(
                     "is the barcode of another product, not of this item or its replacement",
