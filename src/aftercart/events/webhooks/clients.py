@@ -15,9 +15,11 @@ from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
+import httpcore
 import httpx
 
 from aftercart import __version__
+from aftercart.events.webhooks.urls import PublicOnlyBackend
 
 TIMEOUT_SECONDS = 10.0
 USER_AGENT = f"Aftercart-Webhooks/{__version__}"
@@ -37,9 +39,12 @@ class TransportPool:
         *,
         timeout: float = TIMEOUT_SECONDS,
         idle_per_origin: int = IDLE_PER_ORIGIN,
+        public_only: bool = False,
     ) -> None:
-        """``transport`` replaces the network (tests pass an ``httpx.MockTransport``)."""
+        """``transport`` replaces the network (tests pass an ``httpx.MockTransport``);
+        ``public_only`` refuses connections to private addresses (see ``urls``)."""
         self._shared = transport
+        self._public_only = public_only
         self._timeout = httpx.Timeout(timeout).as_dict()
         self._idle_per_origin = idle_per_origin
         self._ssl: ssl.SSLContext | None = None
@@ -60,7 +65,17 @@ class TransportPool:
             # Loading the CA bundle takes milliseconds: once per pool, not per connection.
             self._ssl = httpx.create_ssl_context()
         limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        return httpx.AsyncHTTPTransport(verify=self._ssl, limits=limits)
+        transport = httpx.AsyncHTTPTransport(verify=self._ssl, limits=limits)
+        if self._public_only:
+            # httpx takes no network backend, so its connection pool is replaced by an equal
+            # one that has it; httpx's mapping of requests, answers and errors stays.
+            transport._pool = httpcore.AsyncConnectionPool(
+                ssl_context=self._ssl,
+                max_connections=1,
+                max_keepalive_connections=1,
+                network_backend=PublicOnlyBackend(),
+            )
+        return transport
 
     @asynccontextmanager
     async def lend(self, url: httpx.URL) -> AsyncIterator[httpx.AsyncBaseTransport]:

@@ -77,8 +77,9 @@ class Sender:
         tokens: TokenCache | None = None,
         clock: Callable[[], datetime] = utcnow,
         timeout: float = TIMEOUT_SECONDS,
+        public_only: bool = False,
     ) -> None:
-        self.pool = pool or TransportPool(timeout=timeout)
+        self.pool = pool or TransportPool(timeout=timeout, public_only=public_only)
         self.tokens = tokens or TokenCache()
         self.clock = clock
         self.timeout = timeout

@@ -93,7 +93,7 @@ async def run(
     lease = timedelta(seconds=settings.webhook_lease_seconds)
     own: Sender | None = None
     if sender is None:
-        sender = own = Sender(clock=clock)
+        sender = own = Sender(clock=clock, public_only=not settings.allow_private_webhooks)
     pruning = asyncio.create_task(retention.keep_pruning(sessions, settings, stop))
     try:
         await Worker(sessions, sender, concurrency, lease, clock, rand).run(stop)
