@@ -52,11 +52,16 @@ def free_port() -> int:
 
 
 def start(
-    database_url: str, log: IO[bytes], *serve_args: str, **settings: str
+    database_url: str,
+    log: IO[bytes],
+    *serve_args: str,
+    port: int | None = None,
+    **settings: str,
 ) -> tuple["subprocess.Popen[bytes]", str]:
-    """``aftercart serve`` on a free 127.0.0.1 port (no webhook worker): the process and its
-    base URL. ``serve_args`` go to ``serve``; ``settings`` become ``AFTERCART_<NAME>``."""
-    port = free_port()
+    """``aftercart serve`` on 127.0.0.1 (a free port unless ``port``; no webhook worker): the
+    process and its base URL. ``serve_args`` go to ``serve``; ``settings`` become
+    ``AFTERCART_<NAME>``."""
+    port = port or free_port()
     env = {
         **os.environ,
         "AFTERCART_DATABASE_URL": database_url,

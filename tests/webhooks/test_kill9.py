@@ -3,11 +3,8 @@ committed event still reaches the receiver, repeats carrying the same ``webhook-
 
 import asyncio
 import json
-import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,10 +21,9 @@ from aftercart.db.migrate import upgrade
 from aftercart.events import names
 from aftercart.events.webhooks import service
 from aftercart.models import Event
+from tests.stream.processes import free_port, start, stop
 
 pytestmark = pytest.mark.slow
-
-AFTERCART = Path(sys.executable).parent / "aftercart"
 
 
 class Counting(ThreadingHTTPServer):
@@ -71,13 +67,6 @@ def receiver() -> Iterator[Counting]:
     server.server_close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 async def _prepare(url: str, receiver_url: str) -> tuple[str, str, int]:
     engine = create_engine(url)
     await upgrade(engine)
@@ -97,16 +86,6 @@ async def _test_event_ids(url: str) -> set[int]:
         ids = set(await session.scalars(select(Event.id).where(Event.name == names.WEBHOOK_TEST)))
     await engine.dispose()
     return ids
-
-
-def _start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(
-            [str(AFTERCART), "serve", "--port", str(port)],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
 
 
 async def _until_up(http: httpx.AsyncClient, process: subprocess.Popen[bytes]) -> None:
@@ -139,20 +118,13 @@ async def _send_tests(
 async def test_kill_9_mid_stream_loses_no_event(tmp_path: Path, receiver: Counting) -> None:
     database = f"sqlite+aiosqlite:///{tmp_path / 'kill9.db'}"
     client_id, secret, subscription_id = await _prepare(database, receiver.url)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "AFTERCART_DATABASE_URL": database,
-        "AFTERCART_SANDBOX": "true",
-        "AFTERCART_RUN_WORKER": "true",
-        "AFTERCART_WEBHOOK_LEASE_SECONDS": "2",
-        "AFTERCART_LOG_LEVEL": "warning",
-    }
-    log = tmp_path / "serve.log"
+    port = free_port()
+    settings = {"sandbox": "true", "run_worker": "true", "webhook_lease_seconds": "2"}
+    log = (tmp_path / "serve.log").open("ab")
     path = f"/v2/webhooks/{subscription_id}/test"
-    server = _start(env, port, log)
+    server, url = start(database, log, port=port, **settings)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+        async with httpx.AsyncClient(base_url=url, timeout=10) as http:
             await _until_up(http, server)
             token = await http.post(
                 "/v2/oauth/token",
@@ -173,7 +145,7 @@ async def test_kill_9_mid_stream_loses_no_event(tmp_path: Path, receiver: Counti
             before_kill = await sending
             assert len(before_kill) < 300, "the server was killed mid-stream"
 
-            server = _start(env, port, log)
+            server, _ = start(database, log, port=port, **settings)
             await _until_up(http, server)
             after_restart = await _send_tests(http, path, headers, 20)
 
@@ -183,11 +155,8 @@ async def test_kill_9_mid_stream_loses_no_event(tmp_path: Path, receiver: Counti
                 while not committed <= {event for _, event in receiver.received}:
                     await asyncio.sleep(0.1)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
+        log.close()
 
     with receiver.lock:
         received = list(receiver.received)

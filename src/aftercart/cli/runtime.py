@@ -12,7 +12,7 @@ from typing import Annotated, TypeVar
 
 import typer
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aftercart.auth.service import IssuedCredentials
 from aftercart.config import Settings
@@ -26,17 +26,25 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
 
 
 @asynccontextmanager
-async def cli_session(settings: Settings | None = None) -> AsyncIterator[AsyncSession]:
-    """A session on a migrated database; commits when the block ends without error."""
+async def cli_sessions(
+    settings: Settings | None = None,
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a migrated database, for work that commits as it goes."""
     settings = settings or Settings()
     engine = create_engine(settings.database_url)
     try:
         await upgrade(engine)
-        async with session_factory(engine)() as session:
-            yield session
-            await session.commit()
+        yield session_factory(engine)
     finally:
         await engine.dispose()
+
+
+@asynccontextmanager
+async def cli_session(settings: Settings | None = None) -> AsyncIterator[AsyncSession]:
+    """A session on a migrated database; commits when the block ends without error."""
+    async with cli_sessions(settings) as sessions, sessions() as session:
+        yield session
+        await session.commit()
 
 
 def run(work: Callable[[AsyncSession], Awaitable[T]], settings: Settings | None = None) -> T:
@@ -45,6 +53,16 @@ def run(work: Callable[[AsyncSession], Awaitable[T]], settings: Settings | None 
     async def main() -> T:
         async with cli_session(settings) as session:
             return await work(session)
+
+    return asyncio.run(main())
+
+
+def run_with_sessions(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+    """Runs ``work``, which opens and commits its own sessions, and returns its result."""
+
+    async def main() -> T:
+        async with cli_sessions() as sessions:
+            return await work(sessions)
 
     return asyncio.run(main())
 

@@ -217,17 +217,8 @@ def prune(
 ) -> None:
     """Delete finished deliveries (and their attempts) older than the retention now."""
     days = Settings().webhook_retention_days if older_than_days is None else older_than_days
-
     before = retention.cutoff(days)
-
-    async def work(session: AsyncSession) -> int:
-        total = 0
-        while deleted := await retention.prune_batch(session, before=before):
-            await session.commit()
-            total += deleted
-        return total
-
-    deleted = _run(work)
+    deleted = runtime.run_with_sessions(lambda sessions: retention.prune(sessions, before=before))
     if as_json:
         typer.echo(json.dumps({"deleted": deleted}))
         return
