@@ -7,9 +7,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from aftercart import __version__, envelopes, health
+from aftercart.auth.cache import TokenCache, kept_in_sync
 from aftercart.auth.router import router as auth_router
 from aftercart.config import Settings, get_settings
-from aftercart.db.engine import create_engine, session_factory
+from aftercart.db.aftercommit import AfterCommit, AuthChanged
+from aftercart.db.engine import create_engine, read_session_factory, session_factory
 from aftercart.db.migrate import upgrade
 from aftercart.events import background
 from aftercart.events.router import router as events_router
@@ -31,8 +33,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         if migrate:
             await upgrade(engine)
         app.state.engine = engine
-        app.state.sessions = session_factory(engine)
-        async with background.running(app, settings):
+        app.state.after_commit = after_commit = AfterCommit()
+        app.state.sessions = session_factory(engine, after_commit)
+        app.state.read_sessions = read_session_factory(engine, after_commit)
+        app.state.token_cache = tokens = TokenCache()
+        after_commit.on(AuthChanged, lambda _note: tokens.forget_all())
+        async with (
+            kept_in_sync(
+                tokens, app.state.read_sessions, poll_seconds=settings.token_cache_poll_seconds
+            ),
+            background.running(app, settings),
+        ):
             yield
         await engine.dispose()
 

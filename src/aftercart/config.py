@@ -17,6 +17,12 @@ class Settings(BaseSettings):
     )
     sandbox: bool = Field(default=True, description="Expose /v2/fulfillment_sandbox endpoints.")
     token_ttl_seconds: int = 86_400
+    token_cache_poll_seconds: float = Field(
+        default=0.5,
+        gt=0,
+        description="How often each process checks for revoked tokens and deactivated users "
+        "(tokens are cached in memory; a revocation takes effect everywhere within this).",
+    )
     hold_ttl_seconds: int = 600
     max_body_bytes: int = 1_048_576
     log_level: str = "INFO"

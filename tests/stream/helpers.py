@@ -15,6 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from aftercart.db import aftercommit
 from aftercart.events import names
 from aftercart.events.outbox import record_event
 from aftercart.models import Order
@@ -167,4 +168,5 @@ async def record(
         assert row is not None
         event = await record_event(session, name, order=row, metadata=metadata)
         await session.commit()
+        aftercommit.committed(session)
     return event.id

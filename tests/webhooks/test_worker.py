@@ -198,15 +198,23 @@ async def test_wake_starts_a_claim_before_the_next_poll(
     monkeypatch.setattr(worker, "POLL_SECONDS", 600)
     await subscribe(sessions, creds.client_id)
     receiver = Receiver()
-    async with _running(sessions, settings, sender_for(receiver)):
+    wakeup = asyncio.Event()
+    stop = asyncio.Event()
+    task = asyncio.create_task(
+        worker.run(sessions, settings, stop, sender=sender_for(receiver), wakeup=wakeup)
+    )
+    try:
         await asyncio.sleep(0.2)
         await _events(sessions, 1)
-        worker.wake()
+        wakeup.set()
 
         async def delivered() -> bool:
             return len(receiver.calls) == 1
 
         await _wait_until(delivered, seconds=10)
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
 
 
 @requires_postgres

@@ -3,14 +3,15 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftercart.auth import scopes as sc
 from aftercart.auth.secrets import digest, matches, new_client_id, new_token
+from aftercart.db.aftercommit import AuthChanged, defer
 from aftercart.db.types import utcnow
 from aftercart.errors import OAuthError
-from aftercart.models import AccessToken, ApiClient, User
+from aftercart.models import AccessToken, ApiClient, AuthChange, User
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,16 @@ class TokenContext:
     grant_type: str
     scopes: frozenset[str]
     user_id: str | None
+
+
+@dataclass(frozen=True)
+class LiveToken:
+    """A token that is neither expired nor revoked, with what its checks need."""
+
+    context: TokenContext
+    expires_at: datetime
+    #: For a user token, whether its user is active; True for a client token.
+    user_active: bool
 
 
 async def create_client(
@@ -139,16 +150,46 @@ async def revoke_token(session: AsyncSession, *, client: ApiClient, token: str) 
         .where(AccessToken.id == row.id, AccessToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+    await record_auth_change(session, "token_revoked")
 
 
-async def resolve_token(session: AsyncSession, token: str) -> TokenContext | None:
-    """The context of a live token, or ``None`` if it is unknown, expired or revoked."""
-    row = await session.scalar(select(AccessToken).where(AccessToken.token_hash == digest(token)))
+async def record_auth_change(session: AsyncSession, reason: str) -> None:
+    """Notes a change that must end cached credentials, in every process (see
+    :mod:`aftercart.auth.cache`)."""
+    session.add(AuthChange(reason=reason, created_at=utcnow()))
+    await session.flush()
+    defer(session, AuthChanged())
+
+
+async def auth_generation(session: AsyncSession) -> int:
+    """The newest auth change's id (0 when there is none)."""
+    return await session.scalar(select(func.max(AuthChange.id))) or 0
+
+
+async def resolve_token(session: AsyncSession, token: str) -> LiveToken | None:
+    """The token if it is live, with its user's state, in one query; ``None`` if it is
+    unknown, expired or revoked."""
+    row = (
+        await session.execute(
+            select(
+                AccessToken.client_id,
+                AccessToken.grant_type,
+                AccessToken.scope,
+                AccessToken.user_id,
+                AccessToken.expires_at,
+                AccessToken.revoked_at,
+                User.active,
+            )
+            .outerjoin(User, User.user_id == AccessToken.user_id)
+            .where(AccessToken.token_hash == digest(token))
+        )
+    ).one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow():
         return None
-    return TokenContext(
+    context = TokenContext(
         client_id=row.client_id,
         grant_type=row.grant_type,
         scopes=frozenset(row.scope.split()),
         user_id=row.user_id,
     )
+    return LiveToken(context, row.expires_at, row.user_id is None or bool(row.active))

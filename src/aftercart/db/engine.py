@@ -1,4 +1,5 @@
-"""Engines. SQLite is set up as a real database: WAL, foreign keys, immediate writes."""
+"""Engines. SQLite is set up as a real database: WAL, foreign keys, immediate writes, deferred
+reads."""
 
 from typing import Any
 
@@ -7,7 +8,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
+from aftercart.db import aftercommit
+from aftercart.db.aftercommit import AfterCommit
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+#: An execution option naming how a SQLite transaction begins (``IMMEDIATE`` unless set).
+SQLITE_BEGIN = "aftercart_sqlite_begin"
+#: PostgreSQL connections are replaced after this long, instead of being pinged before each use;
+#: one that the server dropped fails its request once and is discarded by the pool.
+POOL_RECYCLE_SECONDS = 1800
 
 
 def normalize_url(url: str) -> str:
@@ -28,15 +37,16 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         )
         _configure_sqlite(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     return create_async_engine(url, **kwargs)
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
-    """Every transaction starts with ``BEGIN IMMEDIATE``: writers queue on the busy timeout
-    instead of failing with "database is locked" when a read lock would have to be upgraded."""
+    """A transaction starts with ``BEGIN IMMEDIATE`` unless its engine says ``DEFERRED``
+    (:func:`read_session_factory`): writers queue on the busy timeout instead of failing with
+    "database is locked" when a read lock would have to be upgraded, and readers never queue."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -50,8 +60,22 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        mode = conn.get_execution_options().get(SQLITE_BEGIN, "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+def session_factory(
+    engine: AsyncEngine, after_commit: AfterCommit | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions on ``engine``; with ``after_commit``, :func:`aftercommit.committed` hands what
+    a session's transaction deferred to it."""
+    info = {} if after_commit is None else {aftercommit.HANDLERS_KEY: after_commit}
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info)
+
+
+def read_session_factory(
+    engine: AsyncEngine, after_commit: AfterCommit | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions for requests that only read: on SQLite they begin ``DEFERRED``, so they take
+    no write lock and read WAL's last committed snapshot while a writer works."""
+    return session_factory(engine.execution_options(**{SQLITE_BEGIN: "DEFERRED"}), after_commit)

@@ -5,27 +5,42 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from aftercart.db import aftercommit
+
+#: Methods that only read: on SQLite their transaction begins deferred, so they never queue for
+#: the one writer slot and run beside a writer on WAL's snapshot.
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class TransactionalRoute(APIRoute):
     """Opens a session for the request and commits it before the response is returned.
 
     The commit happens before the client sees a 2xx, so an answer never announces a change that
-    failed to commit. An exception (a domain error included) rolls back.
+    failed to commit; what the transaction deferred until after its commit (events to publish,
+    a worker to wake) runs right after it. An exception (a domain error included) rolls back.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def transactional_handler(request: Request) -> Response:
-            async with request.app.state.sessions() as session:
+            state = request.app.state
+            factory: async_sessionmaker[AsyncSession] = (
+                state.read_sessions if request.method in READ_METHODS else state.sessions
+            )
+            async with factory() as session:
                 request.state.session = session
-                response = await handler(request)
-                if response.status_code < 400:
-                    await session.commit()
-                else:
-                    await session.rollback()
+                try:
+                    response = await handler(request)
+                    if response.status_code < 400:
+                        await session.commit()
+                        aftercommit.committed(session)
+                    else:
+                        await session.rollback()
+                finally:
+                    aftercommit.take(session)
                 return response
 
         return transactional_handler

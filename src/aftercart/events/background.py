@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from aftercart.config import Settings
+from aftercart.db.aftercommit import AfterCommit, DeliveriesDue, EventCommitted
 from aftercart.events.stream import channel
 from aftercart.events.stream.broker import Broker, Sessions
 
@@ -20,25 +21,32 @@ WORKER_STOP_SECONDS = 15.0
 @contextlib.asynccontextmanager
 async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     sessions: Sessions = app.state.sessions
-    async with channel.connected(sessions, settings) as broker:
+    after_commit: AfterCommit = app.state.after_commit
+    async with channel.connected(sessions, settings, after_commit) as broker:
         app.state.broker = broker
-        async with _webhook_worker(sessions, settings, broker):
+        async with _webhook_worker(sessions, settings, broker, after_commit):
             yield
 
 
 @contextlib.asynccontextmanager
 async def _webhook_worker(
-    sessions: Sessions, settings: Settings, broker: Broker
+    sessions: Sessions, settings: Settings, broker: Broker, after_commit: AfterCommit
 ) -> AsyncIterator[None]:
-    """Runs the delivery worker; every event notification wakes it before its next poll."""
+    """Runs the delivery worker; a commit of this process that owes deliveries, and every
+    event notification, wake it before its next poll."""
     if not settings.run_worker:
         yield
         return
     from aftercart.events.webhooks import worker  # the webhooks area is optional to the stream
 
-    broker.add_listener(worker.wake)
+    wakeup = asyncio.Event()
+    broker.add_listener(wakeup.set)
+    after_commit.on(EventCommitted, lambda _note: wakeup.set())
+    after_commit.on(DeliveriesDue, lambda _note: wakeup.set())
     stop = asyncio.Event()
-    task = asyncio.create_task(worker.run(sessions, settings, stop), name="webhook-worker")
+    task = asyncio.create_task(
+        worker.run(sessions, settings, stop, wakeup=wakeup), name="webhook-worker"
+    )
     task.add_done_callback(_log_failure)
     try:
         yield

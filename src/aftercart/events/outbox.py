@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aftercart.db.aftercommit import EventCommitted, defer
 from aftercart.db.dialect import serialize_event_writers
 from aftercart.db.types import utcnow
 from aftercart.events.stream.notify import notify
@@ -50,6 +51,7 @@ async def record_event(
     await session.flush()
     await _owe_deliveries(session, event, only_subscription)
     await notify(session, event)
+    defer(session, EventCommitted(event.order_pk, event.id))
     return event
 
 

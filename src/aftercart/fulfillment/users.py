@@ -4,6 +4,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aftercart.auth.service import record_auth_change
 from aftercart.errors import InvalidParameter, UserNotActive, UserNotFound
 from aftercart.fulfillment import rules
 from aftercart.fulfillment.schemas import UserCreate, UserUpdate
@@ -73,6 +74,8 @@ async def update_user(session: AsyncSession, *, user_id: str, body: UserUpdate) 
     if "locale" in sent:
         user.locale = body.locale
     if body.active is not None:
+        if user.active and not body.active:
+            await record_auth_change(session, "user_deactivated")
         user.active = body.active
     await session.flush()
     return user

@@ -77,7 +77,8 @@ async def authenticate(session: AsyncSession, token: str | None) -> Marketplace:
     a new token and retries), Connect tokens included."""
     if not token:
         raise Unauthorized(MISSING_REASON)
-    context = await resolve_token(session, token)
+    live = await resolve_token(session, token)
+    context = live.context if live else None
     client = await session.get(ApiClient, context.client_id) if context else None
     if context is None or context.grant_type != GRANT_TYPE or client is None:
         raise Unauthorized(EXPIRED_REASON)

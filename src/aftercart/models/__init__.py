@@ -1,5 +1,6 @@
 """Every table, one module each; import from here so that metadata is complete."""
 
+from aftercart.models.auth_change import AuthChange
 from aftercart.models.base import Base
 from aftercart.models.chat_message import ChatMessage
 from aftercart.models.client import ApiClient
@@ -18,6 +19,7 @@ from aftercart.models.webhook import WebhookAttempt, WebhookDelivery, WebhookSub
 __all__ = [
     "AccessToken",
     "ApiClient",
+    "AuthChange",
     "Base",
     "Batch",
     "ChatMessage",

@@ -1,26 +1,24 @@
 """How notifications reach the broker: PostgreSQL LISTEN (sent by :mod:`.notify` inside the
-event's transaction) between processes, or a commit hook inside one process."""
+event's transaction) between processes, or, inside one process, the application's after-commit
+queue."""
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
-from sqlalchemy import event as orm_event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
 from aftercart.config import Settings
+from aftercart.db.aftercommit import AfterCommit, EventCommitted
 from aftercart.db.engine import normalize_url
 from aftercart.events.stream import rules
 from aftercart.events.stream.broker import Broker, Sessions
-from aftercart.models import Event
 
 log = logging.getLogger(__name__)
 
-_PENDING = "aftercart.stream.pending"
 RECONNECT_MAX_SECONDS = 30.0
 
 
@@ -33,8 +31,11 @@ def uses_postgres(settings: Settings) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def connected(sessions: Sessions, settings: Settings) -> AsyncIterator[Broker]:
-    """A running broker fed by LISTEN (PostgreSQL) or by this process's commits (memory)."""
+async def connected(
+    sessions: Sessions, settings: Settings, after_commit: AfterCommit | None = None
+) -> AsyncIterator[Broker]:
+    """A running broker fed by LISTEN (PostgreSQL) or by this process's commits (memory): the
+    events that ``after_commit`` is told of."""
     broker = Broker(
         sessions,
         max_pending=settings.stream_max_pending,
@@ -55,8 +56,9 @@ async def connected(sessions: Sessions, settings: Settings) -> AsyncIterator[Bro
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         else:
-            with _publish_after_commit(sessions, broker):
-                yield broker
+            if after_commit is not None:
+                after_commit.on(EventCommitted, lambda n: broker.publish(n.order_pk, n.event_id))
+            yield broker
 
 
 def _dsn(settings: Settings) -> str:
@@ -108,31 +110,3 @@ async def _listen_once(dsn: str, broker: Broker, check_seconds: float, stop: asy
     finally:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(connection.close(), timeout=5)
-
-
-@contextlib.contextmanager
-def _publish_after_commit(sessions: Sessions, broker: Broker) -> Iterator[None]:
-    """Within one process: the app's sessions note the events they flush and publish them
-    once the transaction has committed (forgetting them on rollback)."""
-    base: type[Session] = sessions.kw.get("sync_session_class") or Session
-    publishing = type("PublishingSession", (base,), {})
-
-    def collect(session: Session, _context: Any) -> None:
-        pending = session.info.setdefault(_PENDING, [])
-        pending.extend((o.order_pk, o.id) for o in session.new if isinstance(o, Event))
-
-    def publish(session: Session) -> None:
-        for order_pk, event_id in session.info.pop(_PENDING, ()):
-            broker.publish(order_pk, event_id)
-
-    def forget(session: Session) -> None:
-        session.info.pop(_PENDING, None)
-
-    orm_event.listen(publishing, "after_flush", collect)
-    orm_event.listen(publishing, "after_commit", publish)
-    orm_event.listen(publishing, "after_rollback", forget)
-    sessions.configure(sync_session_class=publishing)
-    try:
-        yield
-    finally:
-        sessions.configure(sync_session_class=base)

@@ -2,12 +2,12 @@
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, BackgroundTasks, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from aftercart.auth.deps import FulfillmentClient
 from aftercart.config import SettingsDep
 from aftercart.db.session import SessionDep, TransactionalRoute
-from aftercart.events.webhooks import service, worker
+from aftercart.events.webhooks import service
 from aftercart.events.webhooks.oauth import OAuthSettings
 from aftercart.events.webhooks.schemas import (
     DeliveryDetail,
@@ -70,13 +70,10 @@ async def get_delivery(
     status_code=202,
     summary="Send a delivery again now (same webhook-id)",
 )
-async def redeliver(
-    delivery_id: int, session: SessionDep, ctx: FulfillmentClient, background: BackgroundTasks
-) -> DeliveryOut:
+async def redeliver(delivery_id: int, session: SessionDep, ctx: FulfillmentClient) -> DeliveryOut:
     delivery, name = await service.redeliver(
         session, delivery_id=delivery_id, client_id=ctx.client_id
     )
-    background.add_task(worker.wake)
     return DeliveryOut.of(delivery, name)
 
 
@@ -154,12 +151,11 @@ async def delete_webhook(
     summary="Send a webhook.test event to this subscription only",
 )
 async def test_webhook(
-    subscription_id: int, session: SessionDep, ctx: FulfillmentClient, background: BackgroundTasks
+    subscription_id: int, session: SessionDep, ctx: FulfillmentClient
 ) -> TestSent:
     delivery = await service.send_test(
         session, subscription_id=subscription_id, client_id=ctx.client_id
     )
-    background.add_task(worker.wake)
     return TestSent.of(delivery)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aftercart.db.aftercommit import DeliveriesDue, defer
 from aftercart.db.types import utcnow
 from aftercart.errors import AftercartError, Conflict, InvalidParameter, MultipleErrors, NotFound
 from aftercart.events import names
@@ -253,5 +254,6 @@ async def redeliver(
     delivery.status = rules.PENDING
     delivery.next_attempt_at = now or utcnow()
     await session.flush()
+    defer(session, DeliveriesDue())
     name = await session.scalar(select(Event.name).where(Event.id == delivery.event_id))
     return delivery, name or ""

@@ -36,17 +36,6 @@ LINGER_SECONDS = 0.01
 CLAIM_BATCH = 200
 STOP_GRACE_SECONDS = 5.0
 
-_wakers: set[asyncio.Event] = set()
-
-
-def wake() -> None:
-    """Makes this process's workers look for due deliveries now instead of at the next poll.
-
-    Call it from the event loop after a commit that wrote events (or on a notification).
-    """
-    for event in _wakers:
-        event.set()
-
 
 async def send(
     sessions: Sessions,
@@ -87,8 +76,12 @@ async def run(
     sender: Sender | None = None,
     clock: Clock = utcnow,
     rand: Random = random.random,
+    wakeup: asyncio.Event | None = None,
 ) -> None:
-    """Delivers until ``stop`` is set (``aftercart serve`` and ``aftercart worker`` run this)."""
+    """Delivers until ``stop`` is set (``aftercart serve`` and ``aftercart worker`` run this).
+
+    Setting ``wakeup`` makes the worker look for due deliveries now rather than at its next
+    poll (the app sets it after a commit that wrote events, or on a notification)."""
     concurrency = max(1, settings.webhook_concurrency)
     lease = timedelta(seconds=settings.webhook_lease_seconds)
     own: Sender | None = None
@@ -96,7 +89,7 @@ async def run(
         sender = own = Sender(clock=clock, public_only=not settings.allow_private_webhooks)
     pruning = asyncio.create_task(retention.keep_pruning(sessions, settings, stop))
     try:
-        await Worker(sessions, sender, concurrency, lease, clock, rand).run(stop)
+        await Worker(sessions, sender, concurrency, lease, clock, rand, wakeup).run(stop)
     finally:
         pruning.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -118,6 +111,7 @@ class Worker:
         lease: timedelta,
         clock: Clock,
         rand: Random,
+        wakeup: asyncio.Event | None = None,
     ) -> None:
         self.sessions = sessions
         self.sender = sender
@@ -126,7 +120,7 @@ class Worker:
         self.lease = lease
         self.clock = clock
         self.rand = rand
-        self._kick = asyncio.Event()
+        self._kick = wakeup or asyncio.Event()
         self._finished: list[Result] = []
         self._tasks: dict[int, asyncio.Task[None]] = {}
         # Slots in use per subscription: sends in flight and outcomes not yet written.
@@ -134,7 +128,6 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         relay = asyncio.create_task(self._relay(stop))
-        _wakers.add(self._kick)
         try:
             while not stop.is_set():
                 self._kick.clear()
@@ -144,7 +137,6 @@ class Worker:
                             await self._kick.wait()
                 await self._linger()
         finally:
-            _wakers.discard(self._kick)
             relay.cancel()
             await self._finish()
 
@@ -232,9 +224,10 @@ async def run_listening(
 ) -> None:
     """:func:`run`, woken as inside ``aftercart serve`` by every event notification: on
     PostgreSQL those of every process on the database, through the stream broker's LISTEN."""
+    wakeup = asyncio.Event()
     async with channel.connected(sessions, settings) as broker:
-        broker.add_listener(wake)
-        await run(sessions, settings, stop, sender=sender)
+        broker.add_listener(wakeup.set)
+        await run(sessions, settings, stop, sender=sender, wakeup=wakeup)
 
 
 async def run_alone(settings: Settings) -> None:
