@@ -9,12 +9,19 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftercart.errors import IncompatibleOrderStatus, InvalidParameter, NotFound
+from aftercart.errors import (
+    IncompatibleOrderStatus,
+    InvalidParameter,
+    NotFound,
+    UserNotActive,
+    UserNotFound,
+)
 from aftercart.events import names
 from aftercart.events.outbox import record_event
 from aftercart.fulfillment import geo, items, rules, slots
 from aftercart.fulfillment.lookup import find_order, order_for_update
 from aftercart.fulfillment.schemas import DeliveryOrderCreate, OrderCreate, OrderUpdate, OrderUser
+from aftercart.fulfillment.snapshot import OrderSnapshot, read_user_order
 from aftercart.fulfillment.users import TAKEN, active_user, insert_new
 from aftercart.models import Order, ServiceOption, User
 
@@ -106,12 +113,16 @@ async def create_order(
     return order
 
 
-async def get_order(session: AsyncSession, *, user_id: str, order_id: str) -> Order:
-    await active_user(session, user_id)
-    order = await find_order(session, order_id)
-    if order is None or order.user_id != user_id:
+async def get_order(session: AsyncSession, *, user_id: str, order_id: str) -> OrderSnapshot:
+    """The user's order, checked and read in one query."""
+    found = await read_user_order(session, user_id=user_id, order_id=order_id)
+    if not found.user_found:
+        raise UserNotFound()
+    if not found.user_active:
+        raise UserNotActive()
+    if found.order is None:
         raise NotFound()
-    return order
+    return found.order
 
 
 async def _order_to_change(

@@ -3,7 +3,7 @@
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Path
+from fastapi import APIRouter, Body, Header, Path, Response
 
 from aftercart.auth.deps import FulfillmentClient
 from aftercart.config import Settings, SettingsDep
@@ -20,6 +20,7 @@ from aftercart.fulfillment.schemas import (
     UserCreate,
     UserUpdate,
 )
+from aftercart.fulfillment.snapshot import snapshot_of
 from aftercart.fulfillment.views import (
     HoldEnvelope,
     OrderOut,
@@ -31,6 +32,7 @@ from aftercart.fulfillment.views import (
     store_out,
     user_out,
 )
+from aftercart.wire import json_response
 
 router = APIRouter(prefix="/v2/fulfillment", tags=["fulfillment"], route_class=TransactionalRoute)
 
@@ -143,7 +145,7 @@ async def _create_order(
         locale=rules.locale_from_accept_language(accept_language),
         now=utcnow(),
     )
-    return order_out(order)
+    return order_out(snapshot_of(order))
 
 
 @router.post("/users/{user_id}/orders/delivery")
@@ -168,11 +170,12 @@ async def create_pickup_order(
     return await _create_order(session, client, user_id, body, "pickup", accept_language)
 
 
-@router.get("/users/{user_id}/orders/{order_id}")
+@router.get("/users/{user_id}/orders/{order_id}", response_model=OrderOut)
 async def get_order(
     user_id: str, order_id: str, session: SessionDep, _: FulfillmentClient
-) -> OrderOut:
-    return order_out(await orders.get_order(session, user_id=user_id, order_id=order_id))
+) -> Response:
+    order = await orders.get_order(session, user_id=user_id, order_id=order_id)
+    return json_response(order_out(order))
 
 
 @router.put("/users/{user_id}/orders/{order_id}")
@@ -182,7 +185,7 @@ async def update_order(
     order = await orders.update_order(
         session, user_id=user_id, order_id=order_id, body=body, now=utcnow()
     )
-    return order_out(order)
+    return order_out(snapshot_of(order))
 
 
 @router.post("/users/{user_id}/orders/{order_id}/cancel")
@@ -193,4 +196,5 @@ async def cancel_order(
     _: FulfillmentClient,
     body: NoBody = None,
 ) -> OrderOut:
-    return order_out(await orders.cancel_order(session, user_id=user_id, order_id=order_id))
+    canceled = await orders.cancel_order(session, user_id=user_id, order_id=order_id)
+    return order_out(snapshot_of(canceled))

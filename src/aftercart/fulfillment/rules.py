@@ -4,9 +4,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta, tzinfo
-from typing import Final
-
-from aftercart.models import OrderItem, Product
+from typing import Final, Protocol, TypeVar
 
 BRAND_NEW: Final = "brand_new"
 CANCELED: Final = "canceled"
@@ -105,7 +103,23 @@ def picking_started(workflow_state: str) -> bool:
     return workflow_state not in {BRAND_NEW, "acknowledged", CANCELED}
 
 
-def delivered_product(item: OrderItem) -> Product | None:
+P_co = TypeVar("P_co", covariant=True)
+
+
+class PickedLine(Protocol[P_co]):
+    """An order line as picking left it: an ORM item, or a read snapshot's line."""
+
+    @property
+    def shopper_status(self) -> str: ...
+    @property
+    def replacement_status(self) -> str | None: ...
+    @property
+    def product(self) -> P_co: ...
+    @property
+    def replacement_product(self) -> P_co | None: ...
+
+
+def delivered_product(item: PickedLine[P_co]) -> P_co | None:
     """What reaches the customer: a replacement the customer has not rejected, nothing for a
     refund, else the product asked for (needs ``product`` and ``replacement_product`` loaded)."""
     if item.shopper_status == "to_refund":

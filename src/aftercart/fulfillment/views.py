@@ -9,10 +9,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from aftercart.fulfillment import rules
+from aftercart.fulfillment.snapshot import Line, OrderSnapshot, ProductCodes
 from aftercart.models import (
-    Order,
-    OrderItem,
-    Product,
     ServiceOption,
     ServiceOptionHold,
     Store,
@@ -182,7 +180,7 @@ class OrderOut(BaseModel):
     warnings: list[dict[str, Any]]
 
 
-def identifiers(product: Product | None) -> dict[str, str]:
+def identifiers(product: ProductCodes | None) -> dict[str, str]:
     if product is None:
         return {}
     codes = {"upc": product.upc, "rrc": product.rrc}
@@ -193,9 +191,9 @@ def _number(value: Any) -> float | None:
     return float(value) if value is not None else None
 
 
-def item_out(item: OrderItem, *, picked: bool) -> OrderItemOut:
+def item_out(item: Line, *, picked: bool) -> OrderItemOut:
     """``picked``: the order has reached picking, so the shopper's outcome is shown."""
-    delivered = identifiers(rules.delivered_product(item)) if picked else {}
+    delivered = identifiers(item.delivered_product) if picked else {}
     return OrderItemOut(
         line_num=item.line_num,
         count=item.count,
@@ -203,7 +201,7 @@ def item_out(item: OrderItem, *, picked: bool) -> OrderItemOut:
         item=identifiers(item.product),
         special_instructions=item.special_instructions,
         replacement_policy=item.replacement_policy,
-        replacement_items=list(item.replacement_items or []),
+        replacement_items=item.replacement_items,
         added_by_shopper=item.added_by_shopper,
         status=item.shopper_status if picked else None,
         delivered_item=delivered or None,
@@ -212,8 +210,8 @@ def item_out(item: OrderItem, *, picked: bool) -> OrderItemOut:
     )
 
 
-def order_out(order: Order) -> OrderOut:
-    """Needs ``order.items`` with their products loaded (``fulfillment.lookup`` does that)."""
+def order_out(order: OrderSnapshot) -> OrderOut:
+    """From a read (:mod:`.snapshot`), or a write's order through ``snapshot_of``."""
     picked = rules.picking_started(order.workflow_state)
     return OrderOut(
         id=order.order_id,
@@ -228,6 +226,6 @@ def order_out(order: Order) -> OrderOut:
             window_ends_at=order.window_ends_at,
             delivered_at=order.delivered_at,
         ),
-        items=[item_out(item, picked=picked) for item in order.items if not item.removed],
+        items=[item_out(line, picked=picked) for line in order.lines],
         warnings=[],
     )

@@ -1,11 +1,12 @@
 """The customer's post-checkout API (seed 004), with a user token of scope connect:post_checkout."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from aftercart.auth.deps import PostCheckoutUser
 from aftercart.db.session import SessionDep, TransactionalRoute
 from aftercart.post_checkout import schemas as s
 from aftercart.post_checkout import service
+from aftercart.wire import json_response
 
 router = APIRouter(
     prefix="/v2/post_checkout", tags=["post_checkout"], route_class=TransactionalRoute
@@ -19,8 +20,9 @@ router = APIRouter(
 )
 async def get_order_handling(
     order_id: str, user: PostCheckoutUser, session: SessionDep
-) -> s.OrderHandlingResponse:
-    return await service.handling(session, order_id=order_id, user_id=user.user_id)
+) -> Response:
+    handling = await service.handling(session, order_id=order_id, user_id=user.user_id)
+    return json_response(handling, exclude_none=True)
 
 
 @router.get(
@@ -28,10 +30,9 @@ async def get_order_handling(
     response_model=s.OrderItemsResponse,
     response_model_exclude_none=True,
 )
-async def get_order_items(
-    order_id: str, user: PostCheckoutUser, session: SessionDep
-) -> s.OrderItemsResponse:
-    return await service.items(session, order_id=order_id, user_id=user.user_id)
+async def get_order_items(order_id: str, user: PostCheckoutUser, session: SessionDep) -> Response:
+    items = await service.items(session, order_id=order_id, user_id=user.user_id)
+    return json_response(items, exclude_none=True)
 
 
 @router.put("/orders/{order_id}/items/{order_item_id}/replacement")

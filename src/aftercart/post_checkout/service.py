@@ -17,6 +17,7 @@ from aftercart.events.payloads import item_payload
 from aftercart.fulfillment import geo
 from aftercart.fulfillment import rules as order_rules
 from aftercart.fulfillment.lookup import find_order, order_for_update
+from aftercart.fulfillment.snapshot import Line, ProductCodes, read_order
 from aftercart.post_checkout import rules
 from aftercart.post_checkout import schemas as s
 
@@ -36,40 +37,67 @@ async def _own_order(
 async def handling(
     session: AsyncSession, *, order_id: str, user_id: str | None
 ) -> s.OrderHandlingResponse:
-    order = await _own_order(session, order_id=order_id, user_id=user_id)
-    shopper = await session.get(models.Shopper, order.shopper_id) if order.shopper_id else None
-    if order.service_type == "pickup":
-        address, coordinates = _store_place(
-            await session.get_one(models.Store, order.location_code)
+    """The order with its shopper and, for pickup, its store, in one query."""
+    row = (
+        await session.execute(
+            select(
+                models.Order.order_id,
+                models.Order.workflow_state,
+                models.Order.service_type,
+                models.Order.special_instructions,
+                models.Order.address,
+                models.Order.latitude,
+                models.Order.longitude,
+                models.Shopper.first_name.label("shopper_name"),
+                models.Shopper.phone.label("shopper_phone"),
+                models.Store.address_line_1.label("store_address_line_1"),
+                models.Store.city.label("store_city"),
+                models.Store.state.label("store_state"),
+                models.Store.postal_code.label("store_postal_code"),
+                models.Store.latitude.label("store_latitude"),
+                models.Store.longitude.label("store_longitude"),
+            )
+            .join(models.Store, models.Store.location_code == models.Order.location_code)
+            .outerjoin(models.Shopper, models.Shopper.id == models.Order.shopper_id)
+            .where(models.Order.order_id == order_id, models.Order.user_id == user_id)
+        )
+    ).one_or_none()
+    if row is None or user_id is None:
+        raise NotFound(ORDER_NOT_FOUND)
+    if row.service_type == "pickup":
+        address: s.Address | None = s.Address(
+            address_line_1=row.store_address_line_1,
+            city=row.store_city,
+            state=row.store_state,
+            postal_code=row.store_postal_code,
+        )
+        coordinates: s.Coordinates | None = s.Coordinates(
+            latitude=row.store_latitude, longitude=row.store_longitude
         )
     else:
-        address, coordinates = _delivery_place(order)
+        address, coordinates = _delivery_place(row.address, row.latitude, row.longitude)
+    shopper = None
+    if row.shopper_name is not None:
+        phone = rules.mask_phone(row.shopper_phone) if row.shopper_phone else None
+        shopper = s.HandlingShopper(name=row.shopper_name, phone_number=phone)
     return s.OrderHandlingResponse(
-        order_id=order.order_id,
-        status=order_rules.order_status(order.workflow_state),
+        order_id=row.order_id,
+        status=order_rules.order_status(row.workflow_state),
         address=address,
         coordinates=coordinates,
-        shopper=_shopper(shopper),
-        notes=order.special_instructions,
+        shopper=shopper,
+        notes=row.special_instructions,
     )
 
 
-def _store_place(store: models.Store) -> tuple[s.Address | None, s.Coordinates | None]:
-    address = s.Address(
-        address_line_1=store.address_line_1,
-        city=store.city,
-        state=store.state,
-        postal_code=store.postal_code,
-    )
-    return address, s.Coordinates(latitude=store.latitude, longitude=store.longitude)
-
-
-def _delivery_place(order: models.Order) -> tuple[s.Address | None, s.Coordinates | None]:
+def _delivery_place(
+    given: dict[str, Any] | None, latitude: float | None, longitude: float | None
+) -> tuple[s.Address | None, s.Coordinates | None]:
     """The order's address, and its own coordinates or else its ZIP code's centroid."""
-    given: dict[str, Any] = order.address or {}
+    given = given or {}
     address = s.Address(**{k: v for k, v in given.items() if v}) if given else None
-    if order.latitude is not None and order.longitude is not None:
-        return address, s.Coordinates(latitude=order.latitude, longitude=order.longitude)
+    if latitude is not None and longitude is not None:
+        return address, s.Coordinates(latitude=latitude, longitude=longitude)
     postal_code = given.get("postal_code")
     centroid = geo.zip_centroid(postal_code) if postal_code else None
     if centroid is None:
@@ -77,25 +105,20 @@ def _delivery_place(order: models.Order) -> tuple[s.Address | None, s.Coordinate
     return address, s.Coordinates(latitude=centroid[0], longitude=centroid[1])
 
 
-def _shopper(shopper: models.Shopper | None) -> s.HandlingShopper | None:
-    if shopper is None:
-        return None
-    phone = rules.mask_phone(shopper.phone) if shopper.phone else None
-    return s.HandlingShopper(name=shopper.first_name, phone_number=phone)
-
-
 async def items(
     session: AsyncSession, *, order_id: str, user_id: str | None
 ) -> s.OrderItemsResponse:
-    order = await _own_order(session, order_id=order_id, user_id=user_id)
-    return s.OrderItemsResponse(items=[_item_view(i) for i in order.items if not i.removed])
+    order = await read_order(session, order_id=order_id, user_id=user_id)
+    if order is None:
+        raise NotFound(ORDER_NOT_FOUND)
+    return s.OrderItemsResponse(items=[_item_view(line) for line in order.lines])
 
 
-def _product_code(product: models.Product) -> str:
+def _product_code(product: ProductCodes) -> str:
     return product.upc or product.rrc or str(product.id)
 
 
-def _item_view(item: models.OrderItem) -> s.PostCheckoutOrderItem:
+def _item_view(item: Line) -> s.PostCheckoutOrderItem:
     quantity = rules.ordered_quantity(item.count)
     replacement = None
     if item.replacement_product is not None:
