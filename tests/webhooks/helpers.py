@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aftercart.events.webhooks import service
-from aftercart.events.webhooks.clients import TransportPool
+from aftercart.events.webhooks.clients import ConnectionPool
 from aftercart.events.webhooks.oauth import OAuthSettings, TokenCache
 from aftercart.events.webhooks.sender import Sender
 from aftercart.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -73,7 +73,7 @@ class Clock:
 
 
 def sender_for(receiver: Receiver, clock: Clock | None = None) -> Sender:
-    pool = TransportPool(httpx.MockTransport(receiver.handle))
+    pool = ConnectionPool(httpx.MockTransport(receiver.handle))
     if clock is None:
         return Sender(pool)
     return Sender(pool, clock=clock, tokens=TokenCache(clock=lambda: clock.monotonic))

@@ -16,7 +16,7 @@ from aftercart.events import names
 from aftercart.events.outbox import record_event
 from aftercart.events.payloads import item_payload
 from aftercart.events.webhooks import rules, service, worker
-from aftercart.events.webhooks.clients import TransportPool
+from aftercart.events.webhooks.clients import ConnectionPool
 from aftercart.events.webhooks.oauth import OAuthSettings, TokenCache
 from aftercart.models import Order, OrderItem, WebhookSubscription
 from tests import factories
@@ -192,7 +192,7 @@ async def test_the_token_request_is_form_encoded_without_an_unset_scope() -> Non
         seen.append(request)
         return httpx.Response(200, json={"access_token": "t", "expires_in": 60})
 
-    pool = TransportPool(httpx.MockTransport(handle))
+    pool = ConnectionPool(httpx.MockTransport(handle))
     token = await TokenCache().get(pool, 1, OAuthSettings(TOKEN_URL, "id", "secret"))
     assert token == "t"
     assert seen[0].method == "POST"

@@ -15,7 +15,7 @@ from aftercart.db.types import utcnow
 from aftercart.events import names
 from aftercart.events.outbox import record_event
 from aftercart.events.webhooks import queue, rules, worker
-from aftercart.events.webhooks.clients import TransportPool
+from aftercart.events.webhooks.clients import ConnectionPool
 from aftercart.events.webhooks.sender import Sender
 from tests.conftest import requires_postgres
 from tests.webhooks.helpers import (
@@ -168,7 +168,7 @@ async def test_a_stuck_receiver_does_not_delay_the_others(
             await release.wait()
         return httpx.Response(200)
 
-    sender = Sender(TransportPool(httpx.MockTransport(handle)))
+    sender = Sender(ConnectionPool(httpx.MockTransport(handle)))
     small = settings.model_copy(update={"webhook_concurrency": 8})
 
     async def healthy_done() -> bool:

@@ -2,18 +2,20 @@
 encoded) and cached in memory per process until they expire."""
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
-import httpx
-
-from aftercart.events.webhooks.clients import TransportPool
+from aftercart.events.webhooks.clients import ConnectionPool, SendError
 
 #: A token is refreshed this long before the receiver says it expires.
 EXPIRY_MARGIN_SECONDS = 30.0
 #: Used when the token answer has no ``expires_in``.
 DEFAULT_EXPIRES_IN = 3600.0
+#: A token answer is read up to this size; a longer one fails to parse.
+ANSWER_BYTES = 65_536
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,7 @@ class TokenCache:
         self._tokens: dict[tuple[int, OAuthSettings], _Cached] = {}
         self._locks: dict[tuple[int, OAuthSettings], asyncio.Lock] = {}
 
-    async def get(self, pool: TransportPool, subscription_id: int, settings: OAuthSettings) -> str:
+    async def get(self, pool: ConnectionPool, subscription_id: int, settings: OAuthSettings) -> str:
         key = (subscription_id, settings)
         # One fetch per key at a time: a burst of deliveries shares the token it brings.
         async with self._locks.setdefault(key, asyncio.Lock()):
@@ -60,7 +62,7 @@ class TokenCache:
         if cached is not None and cached.token == token:
             del self._tokens[key]
 
-    async def _fetch(self, pool: TransportPool, settings: OAuthSettings) -> _Cached:
+    async def _fetch(self, pool: ConnectionPool, settings: OAuthSettings) -> _Cached:
         form = {
             "grant_type": "client_credentials",
             "client_id": settings.client_id,
@@ -68,20 +70,24 @@ class TokenCache:
         }
         if settings.scope:
             form["scope"] = settings.scope
+        headers = {
+            "accept": "application/json",
+            "content-type": "application/x-www-form-urlencoded",
+        }
         try:
-            request = pool.request(
-                settings.token_url, headers={"accept": "application/json"}, data=form
-            )
-            response = await pool.send(request)
-        except httpx.HTTPError as exc:
-            raise TokenError(f"token request failed: {type(exc).__name__}") from exc
-        if not response.is_success:
-            raise TokenError(f"token endpoint answered {response.status_code}")
+            async with pool.post(
+                settings.token_url, headers=headers, content=urlencode(form).encode()
+            ) as answer:
+                status, body = answer.status, await answer.read(ANSWER_BYTES)
+        except SendError as exc:
+            raise TokenError(f"token request failed: {exc}") from exc
+        if not 200 <= status < 300:
+            raise TokenError(f"token endpoint answered {status}")
         try:
-            body = response.json()
-            token = body["access_token"]
-            expires_in = float(body.get("expires_in") or DEFAULT_EXPIRES_IN)
-        except (ValueError, KeyError, TypeError) as exc:
+            fields = json.loads(body)
+            token = fields["access_token"]
+            expires_in = float(fields.get("expires_in") or DEFAULT_EXPIRES_IN)
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise TokenError("token endpoint answered without an access_token") from exc
         if not isinstance(token, str) or not token:
             raise TokenError("token endpoint answered without an access_token")

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
-import httpx
 from standardwebhooks import Webhook
 
 from aftercart.db.types import utcnow
 from aftercart.events.webhooks import rules
-from aftercart.events.webhooks.clients import TIMEOUT_SECONDS, TransportPool
+from aftercart.events.webhooks.clients import TIMEOUT_SECONDS, ConnectionPool, SendError
 from aftercart.events.webhooks.oauth import OAuthSettings, TokenCache, TokenError
 
 
@@ -72,14 +71,14 @@ class Sender:
 
     def __init__(
         self,
-        pool: TransportPool | None = None,
+        pool: ConnectionPool | None = None,
         *,
         tokens: TokenCache | None = None,
         clock: Callable[[], datetime] = utcnow,
         timeout: float = TIMEOUT_SECONDS,
         public_only: bool = False,
     ) -> None:
-        self.pool = pool or TransportPool(timeout=timeout, public_only=public_only)
+        self.pool = pool or ConnectionPool(timeout=timeout, public_only=public_only)
         self.tokens = tokens or TokenCache()
         self.clock = clock
         self.timeout = timeout
@@ -124,23 +123,16 @@ class Sender:
         body = b""
         error: str | None = None
         try:
-            request = self.pool.request(job.url, headers=headers, content=job.body)
-            async with asyncio.timeout(self.timeout), self.pool.lend(request.url) as transport:
-                response = await transport.handle_async_request(request)
-                status_code = response.status_code
-                try:
-                    async for chunk in response.aiter_bytes():
-                        body += chunk
-                        if len(body) >= rules.RESPONSE_EXCERPT_BYTES:
-                            break
-                finally:
-                    await response.aclose()
+            async with (
+                asyncio.timeout(self.timeout),
+                self.pool.post(job.url, headers=headers, content=job.body) as answer,
+            ):
+                status_code = answer.status
+                body = await answer.read(rules.RESPONSE_EXCERPT_BYTES)
         except TimeoutError:
             error = f"timed out after {self.timeout:g} s"
-        except httpx.TimeoutException as exc:
-            error = f"timed out ({type(exc).__name__})"
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+        except SendError as exc:
+            error = str(exc)
         latency_ms = round((time.perf_counter() - began) * 1000)
         if status_code is None:
             return Attempt(started_at, None, latency_ms, None, error)
