@@ -1,5 +1,6 @@
 """``aftercart serve`` and ``aftercart worker``."""
 
+import os
 from typing import Annotated
 
 import typer
@@ -31,9 +32,15 @@ def serve(
     sample_data: Annotated[
         bool, typer.Option("--sample-data", help="Load the sample catalog and stores if empty.")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(min=1, help="Server processes sharing the port (uvicorn workers)."),
+    ] = 1,
 ) -> None:
     """Migrate the database, optionally load sample data, and run the API server."""
     settings = Settings()
+    if workers > 1:
+        _share_streams_between_workers(settings)
 
     async def prepare(session: AsyncSession) -> SampleData | None:
         return await load_sample_data(session) if sample_data else None
@@ -49,8 +56,24 @@ def serve(
         factory=True,
         host=host,
         port=port,
+        workers=workers,
         log_level=settings.log_level.lower(),
+        # Aftercart writes its own line per request, with the request id.
+        access_log=False,
     )
+
+
+#: On SQLite, how often each of several workers reads the events table for the others' events.
+SQLITE_WORKERS_POLL_SECONDS = "0.25"
+
+
+def _share_streams_between_workers(settings: Settings) -> None:
+    """Workers on PostgreSQL hear each other's events through LISTEN/NOTIFY. On SQLite they
+    have only the events table, so unless the poll interval was set, it is made short enough
+    that a stream on one worker sees another's events within a quarter of a second."""
+    on_sqlite = settings.database_url.startswith("sqlite")
+    if on_sqlite and "AFTERCART_STREAM_POLL_SECONDS" not in os.environ:
+        os.environ["AFTERCART_STREAM_POLL_SECONDS"] = SQLITE_WORKERS_POLL_SECONDS
 
 
 def worker() -> None:
