@@ -25,13 +25,17 @@ async def find_order(session: AsyncSession, order_id: str) -> Order | None:
     )
 
 
-async def order_for_update(session: AsyncSession, order_id: str) -> Order | None:
-    """The order, its items and their products, with the order row locked until commit."""
+async def order_for_update(
+    session: AsyncSession, order_id: str, *, with_items: bool = True
+) -> Order | None:
+    """The order, with the order row locked until commit; with its items and their products
+    unless ``with_items`` is false (for a change to one line, which loads just that line)."""
     statement = (
         select(Order)
         .where(Order.order_id == order_id)
         .with_for_update(of=Order)
-        .options(*_WITH_ITEMS)
         .execution_options(populate_existing=True)
     )
+    if with_items:
+        statement = statement.options(*_WITH_ITEMS)
     return await session.scalar(statement)

@@ -26,9 +26,9 @@ async def update_item(
     line_ref: str,
     body: dict[str, Any] | None,
 ) -> OrderItem:
-    order = await shoppers_order(session, target)
+    order = await shoppers_order(session, target, with_items=False)
     require_picking(order)
-    item = order_line(order, line_ref, internal=target.internal)
+    item = await order_line(session, order, line_ref, internal=target.internal)
     update = parse(ItemUpdate, body)
     outcome = rules.check_item_update(
         status=update.status,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
 
 from aftercart.errors import Forbidden, IncompatibleOrderStatus, NotFound
 from aftercart.fulfillment.lookup import order_for_update
@@ -25,17 +26,20 @@ def internal_id(ref: str, internal: bool = True) -> int | None:
 
 
 async def find_locked_order(
-    session: AsyncSession, order_ref: str, *, internal: bool
+    session: AsyncSession, order_ref: str, *, internal: bool, with_items: bool = True
 ) -> Order | None:
-    """The order (items and products loaded), row-locked until commit."""
+    """The order (items and products loaded unless ``with_items`` is false), row-locked until
+    commit."""
     order_id = order_ref
     if (pk := internal_id(order_ref, internal)) is not None:
         order_id = await session.scalar(select(Order.order_id).where(Order.id == pk)) or order_ref
-    return await order_for_update(session, order_id)
+    return await order_for_update(session, order_id, with_items=with_items)
 
 
-async def locked_order(session: AsyncSession, order_ref: str, *, internal: bool) -> Order:
-    order = await find_locked_order(session, order_ref, internal=internal)
+async def locked_order(
+    session: AsyncSession, order_ref: str, *, internal: bool, with_items: bool = True
+) -> Order:
+    order = await find_locked_order(session, order_ref, internal=internal, with_items=with_items)
     if order is None:
         raise NotFound()
     return order
@@ -50,9 +54,11 @@ class ShopperOrderRef:
     internal: bool = False
 
 
-async def shoppers_order(session: AsyncSession, ref: ShopperOrderRef) -> Order:
+async def shoppers_order(
+    session: AsyncSession, ref: ShopperOrderRef, *, with_items: bool = True
+) -> Order:
     """The order, locked, if ``ref.shopper_id`` is its shopper (else 403)."""
-    order = await locked_order(session, ref.order_id, internal=ref.internal)
+    order = await locked_order(session, ref.order_id, internal=ref.internal, with_items=with_items)
     if order.shopper_id != ref.shopper_id:
         raise Forbidden("Shopper is not assigned to this order")
     return order
@@ -63,9 +69,23 @@ def require_picking(order: Order) -> None:
         raise IncompatibleOrderStatus()
 
 
-def order_line(order: Order, line_ref: str, *, internal: bool) -> OrderItem:
-    lines = [item for item in order.items if not item.removed]
-    if (pk := internal_id(line_ref, internal)) is not None:
+async def order_line(
+    session: AsyncSession, order: Order, line_ref: str, *, internal: bool
+) -> OrderItem:
+    """One line of the order (not removed) with its products: by internal id when the header
+    asks for that and one matches, else by ``line_num``."""
+    pk = internal_id(line_ref, internal)
+    wanted = OrderItem.line_num == line_ref
+    if pk is not None:
+        wanted = wanted | (OrderItem.id == pk)
+    statement = (
+        select(OrderItem)
+        .where(OrderItem.order_pk == order.id, ~OrderItem.removed, wanted)
+        .options(joinedload(OrderItem.product), joinedload(OrderItem.replacement_product))
+        .execution_options(populate_existing=True)
+    )
+    lines = list(await session.scalars(statement))
+    if pk is not None:
         for item in lines:
             if item.id == pk:
                 return item
