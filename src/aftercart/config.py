@@ -79,7 +79,8 @@ def get_settings() -> Settings:
     return Settings()
 
 
-def _settings_of(request: Request) -> Settings:
+async def _settings_of(request: Request) -> Settings:
+    """Async, as every dependency here: FastAPI runs a plain ``def`` one in a worker thread."""
     settings: Settings = request.app.state.settings
     return settings
 

@@ -46,7 +46,8 @@ class TransactionalRoute(APIRoute):
         return transactional_handler
 
 
-def get_session(request: Request) -> AsyncSession:
+async def get_session(request: Request) -> AsyncSession:
+    """Async: FastAPI would run a plain ``def`` dependency in a worker thread, per request."""
     session: AsyncSession = request.state.session
     return session
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -171,16 +171,28 @@ def _snapshot(rows: list[Row[Any]]) -> OrderSnapshot:
     return _order(rows[0], pk=rows[0].id, lines=lines)
 
 
+#: Built once: constructing these joins (and their cache keys) costs more than running them.
+_USERS_ORDER = _with_lines(
+    select(*_ORDER_COLUMNS).where(
+        Order.order_id == bindparam("order_id"), Order.user_id == bindparam("user_id")
+    )
+)
+_USER_AND_ORDER = _with_lines(
+    select(User.active, *_ORDER_COLUMNS)
+    .select_from(User)
+    .outerjoin(Order, (Order.user_id == User.user_id) & (Order.order_id == bindparam("order_id")))
+    .where(User.user_id == bindparam("user_id"))
+)
+
+
 async def read_order(
     session: AsyncSession, *, order_id: str, user_id: str | None
 ) -> OrderSnapshot | None:
     """The order if it is ``user_id``'s (another user's order is a missing one)."""
     if user_id is None:
         return None
-    statement = _with_lines(
-        select(*_ORDER_COLUMNS).where(Order.order_id == order_id, Order.user_id == user_id)
-    )
-    rows = list(await session.execute(statement))
+    params = {"order_id": order_id, "user_id": user_id}
+    rows = list(await session.execute(_USERS_ORDER, params))
     return _snapshot(rows) if rows else None
 
 
@@ -195,13 +207,8 @@ class UserOrder:
 
 async def read_user_order(session: AsyncSession, *, user_id: str, order_id: str) -> UserOrder:
     """The user's state and order in one query (the user row, joined to the order if any)."""
-    statement = _with_lines(
-        select(User.active, *_ORDER_COLUMNS)
-        .select_from(User)
-        .outerjoin(Order, (Order.user_id == User.user_id) & (Order.order_id == order_id))
-        .where(User.user_id == user_id)
-    )
-    rows = list(await session.execute(statement))
+    params = {"order_id": order_id, "user_id": user_id}
+    rows = list(await session.execute(_USER_AND_ORDER, params))
     if not rows:
         return UserOrder(False, False, None)
     order = _snapshot(rows) if rows[0].id is not None else None

@@ -5,7 +5,7 @@ A user sees only their own orders; someone else's order is answered exactly like
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftercart import models
@@ -34,34 +34,40 @@ async def _own_order(
     return order
 
 
+#: Built once: constructing the joins costs more than running them.
+_HANDLING = (
+    select(
+        models.Order.order_id,
+        models.Order.workflow_state,
+        models.Order.service_type,
+        models.Order.special_instructions,
+        models.Order.address,
+        models.Order.latitude,
+        models.Order.longitude,
+        models.Shopper.first_name.label("shopper_name"),
+        models.Shopper.phone.label("shopper_phone"),
+        models.Store.address_line_1.label("store_address_line_1"),
+        models.Store.city.label("store_city"),
+        models.Store.state.label("store_state"),
+        models.Store.postal_code.label("store_postal_code"),
+        models.Store.latitude.label("store_latitude"),
+        models.Store.longitude.label("store_longitude"),
+    )
+    .join(models.Store, models.Store.location_code == models.Order.location_code)
+    .outerjoin(models.Shopper, models.Shopper.id == models.Order.shopper_id)
+    .where(
+        models.Order.order_id == bindparam("order_id"),
+        models.Order.user_id == bindparam("user_id"),
+    )
+)
+
+
 async def handling(
     session: AsyncSession, *, order_id: str, user_id: str | None
 ) -> s.OrderHandlingResponse:
     """The order with its shopper and, for pickup, its store, in one query."""
-    row = (
-        await session.execute(
-            select(
-                models.Order.order_id,
-                models.Order.workflow_state,
-                models.Order.service_type,
-                models.Order.special_instructions,
-                models.Order.address,
-                models.Order.latitude,
-                models.Order.longitude,
-                models.Shopper.first_name.label("shopper_name"),
-                models.Shopper.phone.label("shopper_phone"),
-                models.Store.address_line_1.label("store_address_line_1"),
-                models.Store.city.label("store_city"),
-                models.Store.state.label("store_state"),
-                models.Store.postal_code.label("store_postal_code"),
-                models.Store.latitude.label("store_latitude"),
-                models.Store.longitude.label("store_longitude"),
-            )
-            .join(models.Store, models.Store.location_code == models.Order.location_code)
-            .outerjoin(models.Shopper, models.Shopper.id == models.Order.shopper_id)
-            .where(models.Order.order_id == order_id, models.Order.user_id == user_id)
-        )
-    ).one_or_none()
+    params = {"order_id": order_id, "user_id": user_id}
+    row = (await session.execute(_HANDLING, params)).one_or_none()
     if row is None or user_id is None:
         raise NotFound(ORDER_NOT_FOUND)
     if row.service_type == "pickup":

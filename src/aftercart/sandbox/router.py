@@ -36,7 +36,7 @@ InternalIds = Annotated[
 SHOPPER_ORDER = "/shoppers/{shopper_id}/orders/{order_id}"
 
 
-def _shopper_order(
+async def _shopper_order(
     shopper_id: int, order_id: str, internal: InternalIds = False
 ) -> ShopperOrderRef:
     return ShopperOrderRef(shopper_id=shopper_id, order_id=order_id, internal=internal)
