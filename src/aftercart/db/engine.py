@@ -1,5 +1,5 @@
 """Engines. SQLite is set up as a real database: WAL, foreign keys, immediate writes, deferred
-reads."""
+reads, and statements run on the event loop's thread (:mod:`aftercart.db.sqlite_inline`)."""
 
 from typing import Any
 
@@ -8,7 +8,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
-from aftercart.db import aftercommit
+from aftercart.db import aftercommit, sqlite_inline
 from aftercart.db.aftercommit import AfterCommit
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -32,10 +32,16 @@ def normalize_url(url: str) -> str:
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = create_async_engine(
-            url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
-        )
-        _configure_sqlite(engine)
+        database = make_url(url).database or ""
+        if database and database != ":memory:":
+            creator = sqlite_inline.connector(database)
+            engine = create_async_engine(url, async_creator=creator, **kwargs)
+            _configure_sqlite(engine, inline=True)
+        else:
+            engine = create_async_engine(
+                url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}, **kwargs
+            )
+            _configure_sqlite(engine, inline=False)
         return engine
     kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
     kwargs.setdefault("pool_size", 10)
@@ -43,18 +49,20 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, inline: bool) -> None:
     """A transaction starts with ``BEGIN IMMEDIATE`` unless its engine says ``DEFERRED``
     (:func:`read_session_factory`): writers queue on the busy timeout instead of failing with
     "database is locked" when a read lock would have to be upgraded, and readers never queue."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
+        if not inline:  # inline connections start in autocommit, with their own lock waits
+            dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if not inline:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
