@@ -2,15 +2,20 @@
 
     .venv/bin/python -m bench.stream_latency [--streams 1000] [--orders 1] [--updates 30]
                                              [--database-url URL | --postgres SERVER_URL]
+                                             [--per-round]
 
 One ``aftercart serve`` process (uvicorn on 127.0.0.1) and, in this process, ``--streams`` SSE
-clients on raw asyncio sockets, spread round-robin over ``--orders`` orders (default: all 1,000
-on one order, the widest fan-out). Each round the sandbox shopper updates an item
-(``PUT /v2/fulfillment_sandbox/shoppers/{id}/orders/{order_id}/items/1``); the latency of a
-stream is from just before that request is sent to the moment the stream has read the event's
-``id:`` line. By default a fresh SQLite file is used; ``--postgres`` creates a fresh database on
-that server (e.g. ``postgresql://postgres@127.0.0.1:5432/postgres``) and drops it afterwards;
-``--database-url`` uses an existing, empty database.
+clients on raw sockets (asyncio protocols, on uvloop), spread round-robin over ``--orders``
+orders (default: all 1,000 on one order, the widest fan-out). Each round the sandbox shopper
+updates an item (``PUT /v2/fulfillment_sandbox/shoppers/{id}/orders/{order_id}/items/1``); the
+latency of a stream is from just before that request is sent to the moment the stream has read
+the event's ``id:`` line. By default a fresh SQLite file is used; ``--postgres`` creates a fresh
+database on that server (e.g. ``postgresql://postgres@127.0.0.1:5432/postgres``) and drops it
+afterwards; ``--database-url`` uses an existing, empty database.
+
+Besides the latencies it prints the CPU time the server process (from ``/proc``) and this
+process spent per update during the rounds; the server's time per delivery is what one event
+costs per stream, the update request included.
 """
 
 import argparse
@@ -20,13 +25,14 @@ import json
 import statistics
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import uvloop
 from sqlalchemy.engine import make_url
-from tests.stream.processes import fresh_database, serving, until_healthy
+from tests.stream.processes import cpu_seconds, fresh_database, serving_process, until_healthy
 
 from aftercart.auth import service as auth_service
 from aftercart.db.engine import create_engine, session_factory
@@ -37,27 +43,51 @@ ROUND_SECONDS = 10.0
 PAUSE_SECONDS = 0.2
 
 
-@dataclass
-class Client:
-    """One SSE connection; keeps the arrival time of every event id it reads."""
+class Client(asyncio.Protocol):
+    """One SSE connection, parsed in the transport's callback: no task and no stream reader per
+    connection, so that a thousand of them take little of the CPU the server shares. Keeps the
+    arrival time of every event id and keep-alive comment it reads."""
 
-    order_id: str
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    opened: asyncio.Event = field(default_factory=asyncio.Event)
-    arrivals: dict[int, float] = field(default_factory=dict)
+    def __init__(self, order_id: str) -> None:
+        self.order_id = order_id
+        self.arrivals: dict[int, float] = {}
+        self.keep_alives: list[float] = []
+        self.opened = asyncio.Event()
+        self.headed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.transport: asyncio.BaseTransport | None = None
+        self._buffer = b""
 
-    async def read_forever(self) -> None:
-        buffer = b""
-        while chunk := await self.reader.read(65536):
-            now = time.perf_counter()
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\r\n")
-            for line in lines:
-                if line.startswith(b"id: "):
-                    self.arrivals[int(line[4:])] = now
-                elif line == b": open":
-                    self.opened.set()
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        now = time.perf_counter()
+        buffer = self._buffer + data
+        if not self.headed.done():
+            head, end, buffer = buffer.partition(b"\r\n\r\n")
+            if not end:
+                self._buffer = head
+                return
+            if head.startswith(b"HTTP/1.1 200"):
+                self.headed.set_result(None)
+            else:
+                self.headed.set_exception(RuntimeError(head.decode(errors="replace")))
+        *lines, self._buffer = buffer.split(b"\r\n")
+        for line in lines:
+            if line.startswith(b"id: "):
+                self.arrivals[int(line[4:])] = now
+            elif line == b": keep-alive":
+                self.keep_alives.append(now)
+            elif line == b": open":
+                self.opened.set()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.headed.done():
+            self.headed.set_exception(exc or ConnectionError("closed before the response"))
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
 
 
 async def arrange(
@@ -119,19 +149,17 @@ async def token(
 
 
 async def open_stream(port: int, order_id: str, user_token: str) -> Client:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(
+    loop = asyncio.get_running_loop()
+    transport, client = await loop.create_connection(lambda: Client(order_id), "127.0.0.1", port)
+    transport.write(
         (
             f"GET /v2/post_checkout/orders/{order_id}/events HTTP/1.1\r\n"
             f"Host: 127.0.0.1:{port}\r\nAuthorization: Bearer {user_token}\r\n"
             "Accept: text/event-stream\r\n\r\n"
         ).encode()
     )
-    await writer.drain()
-    head = await reader.readuntil(b"\r\n\r\n")
-    if not head.startswith(b"HTTP/1.1 200"):
-        raise RuntimeError(head.decode(errors="replace"))
-    return Client(order_id, reader, writer)
+    await client.headed
+    return client
 
 
 def percentile(samples: list[float], fraction: float) -> float:
@@ -186,10 +214,18 @@ async def open_all(port: int, orders: list[str], count: int, user_token: str) ->
 
 
 async def measure(
-    http: httpx.AsyncClient, sandbox: Sandbox, clients: list[Client], orders: list[str], rounds: int
+    http: httpx.AsyncClient,
+    sandbox: Sandbox,
+    clients: list[Client],
+    orders: list[str],
+    rounds: int,
+    *,
+    per_round: bool = False,
 ) -> tuple[list[float], list[float]]:
     """Per round: one item update, then the wait until each stream of that order has it.
-    Returns the stream latencies and the update requests' own durations, in seconds."""
+    Returns the stream latencies and the update requests' own durations, in seconds; with
+    ``per_round``, prints each round's first and last arrival (a pause of the whole server,
+    such as a full garbage collection, shows as one slow round)."""
     latencies: list[float] = []
     requests: list[float] = []
     for round_ in range(rounds):
@@ -213,6 +249,12 @@ async def measure(
             while any(len(c.arrivals) == n for c, n in zip(audience, before, strict=True)):
                 await asyncio.sleep(0.005)
         latencies += [c.arrivals[max(c.arrivals)] - sent for c in audience]
+        if per_round:
+            round_ms = [(c.arrivals[max(c.arrivals)] - sent) * 1000 for c in audience]
+            print(
+                f"round {round_}: request={requests[-1] * 1000:.1f} "
+                f"first={min(round_ms):.1f} last={max(round_ms):.1f} ms"
+            )
         await asyncio.sleep(PAUSE_SECONDS)
     return latencies, requests
 
@@ -221,7 +263,7 @@ async def run(args: argparse.Namespace, database_url: str, folder: Path) -> None
     creds, user_id, orders = await arrange(database_url, args.orders)
     with (
         (folder / "serve.log").open("wb") as log,
-        serving(database_url, log) as base_url,
+        serving_process(database_url, log) as (server, base_url),
     ):
         port = httpx.URL(base_url).port
         assert port is not None
@@ -229,14 +271,16 @@ async def run(args: argparse.Namespace, database_url: str, folder: Path) -> None
             await until_healthy(http)
             sandbox = await prepare(http, creds, user_id, orders)
             clients = await open_all(port, orders, args.streams, sandbox.user_token)
-            readers = [asyncio.create_task(c.read_forever()) for c in clients]
             async with asyncio.timeout(60):
                 await asyncio.gather(*(c.opened.wait() for c in clients))
-            latencies, requests = await measure(http, sandbox, clients, orders, args.updates)
-            for task in readers:
-                task.cancel()
+            cpu_before = cpu_seconds(server.pid), time.process_time()
+            latencies, requests = await measure(
+                http, sandbox, clients, orders, args.updates, per_round=args.per_round
+            )
+            server_cpu = cpu_seconds(server.pid) - cpu_before[0]
+            client_cpu = time.process_time() - cpu_before[1]
             for c in clients:
-                c.writer.close()
+                c.close()
 
     backend = make_url(database_url).get_backend_name()
     print(
@@ -245,6 +289,12 @@ async def run(args: argparse.Namespace, database_url: str, folder: Path) -> None
     )
     print(f"update → stream ms: {_summary(latencies)}")
     print(f"update request alone ms: {_summary(requests)}")
+    per_update = 1000 / args.updates
+    print(
+        f"CPU per update ms: server={server_cpu * per_update:.1f} "
+        f"(per delivery µs={server_cpu * 1e6 / len(latencies):.1f}) "
+        f"bench clients={client_cpu * per_update:.1f}"
+    )
 
 
 def _summary(seconds: list[float]) -> str:
@@ -267,10 +317,11 @@ def main() -> None:
     parser.add_argument("--streams", type=int, default=1000)
     parser.add_argument("--orders", type=int, default=1)
     parser.add_argument("--updates", type=int, default=30)
+    parser.add_argument("--per-round", action="store_true", help="print every round's latencies")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--database-url", default=None)
     where.add_argument("--postgres", default=None, metavar="SERVER_URL")
-    asyncio.run(main_async(parser.parse_args()))
+    uvloop.run(main_async(parser.parse_args()))
 
 
 if __name__ == "__main__":

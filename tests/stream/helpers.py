@@ -5,6 +5,7 @@ services write them."""
 import asyncio
 import contextlib
 import json
+import re
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -22,6 +23,9 @@ from aftercart.models import Order
 from tests import factories
 
 WAIT = 5.0
+#: A large event's payload: a dozen of them fill the socket buffers between the server and a
+#: client that reads nothing (see :func:`stalled_client`), so that sending to it blocks.
+BLOB = "x" * 1_000_000
 
 
 @dataclass
@@ -120,6 +124,52 @@ async def watching(
             if resume is None:
                 await stream.opened()
             yield stream
+
+
+class StalledClient:
+    """A raw connection whose reading can be stopped, parsing the chunked SSE body itself."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.received = b""
+
+    async def read_until(self, marker: bytes) -> None:
+        async with asyncio.timeout(WAIT):
+            while marker not in self.received:
+                chunk = await self.reader.read(65536)
+                if not chunk:
+                    raise EOFError("the connection closed")
+                self.received += chunk
+
+    async def read_to_end_of_body(self) -> list[int]:
+        """Reads up to the end of the chunked body; returns the event ids it carried."""
+        await self.read_until(b"\r\n0\r\n\r\n")
+        return [int(n) for n in re.findall(rb"\r\nid: (\d+)\r\n", self.received)]
+
+
+@contextlib.asynccontextmanager
+async def stalled_client(url: str, shop: "Shop") -> AsyncIterator[StalledClient]:
+    """A stream of the shop's order on a raw socket with a small receive buffer, read up to its
+    open comment, then only when told to."""
+    port = httpx.URL(url).port
+    assert port is not None
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # no receive autotuning
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    writer.write(
+        f"GET {shop.path} HTTP/1.1\r\nHost: test\r\n"
+        f"Authorization: Bearer {shop.token}\r\n\r\n".encode()
+    )
+    await writer.drain()
+    client = StalledClient(reader, writer)
+    try:
+        await client.read_until(b": open")
+        yield client
+    finally:
+        writer.close()
 
 
 @dataclass

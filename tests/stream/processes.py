@@ -123,3 +123,32 @@ async def until_healthy(client: httpx.AsyncClient) -> None:
                 return
         await asyncio.sleep(0.2)
     raise TimeoutError(f"{client.base_url} did not start")
+
+
+@contextlib.contextmanager
+def serving_process(
+    database_url: str, log: IO[bytes], *serve_args: str, **settings: str
+) -> Iterator[tuple["subprocess.Popen[bytes]", str]]:
+    """:func:`serving` that also yields the process, for benches that read its memory or CPU
+    time from ``/proc``."""
+    process, url = start(database_url, log, *serve_args, **settings)
+    try:
+        yield process, url
+    finally:
+        stop(process)
+
+
+def cpu_seconds(pid: int) -> float:
+    """The user and system CPU time the process has used (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_kib(pid: int) -> int:
+    """The process's resident memory (``VmRSS`` in ``/proc/PID/status``), in KiB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise LookupError(f"no VmRSS for process {pid}")

@@ -5,17 +5,45 @@ import asyncio
 import socket
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aftercart.db.types import utcnow
 from aftercart.events import names
+from aftercart.events.stream import router
 from aftercart.events.stream.broker import Broker
 from aftercart.models import Event
-from tests.stream.helpers import WAIT, Reader, Shop, record, served, watching
+from tests.stream.helpers import (
+    BLOB,
+    WAIT,
+    Reader,
+    Shop,
+    record,
+    served,
+    stalled_client,
+    watching,
+)
 
 Sessions = async_sessionmaker[AsyncSession]
+
+
+async def test_the_response_is_an_unbuffered_uncached_event_stream(
+    app: FastAPI, shop: Shop
+) -> None:
+    async with (
+        served(app) as url,
+        httpx.AsyncClient(base_url=url) as client,
+        client.stream("GET", shop.path, headers=shop.headers) as response,
+    ):
+        await Reader(response).opened()
+
+    assert response.headers["content-type"] == "text/event-stream; charset=utf-8"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-accel-buffering"] == "no"
+    assert response.headers["transfer-encoding"] == "chunked"
+    assert "content-length" not in response.headers
 
 
 async def test_a_committed_change_arrives_live_with_its_envelope(
@@ -178,3 +206,20 @@ async def test_a_client_that_stops_reading_is_dropped(
             assert broker.subscriber_count(shop.order.id) == 0
         finally:
             writer.close()
+
+
+async def test_a_client_that_accepts_nothing_is_cut_off_after_the_send_timeout(
+    app: FastAPI, sessions: Sessions, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Too few events to be dropped for falling behind: the send timeout ends it, and the
+    connection closes without the end of the body."""
+    monkeypatch.setattr(router, "SEND_TIMEOUT_SECONDS", 0.5)
+    broker: Broker = app.state.broker
+    async with served(app) as url, stalled_client(url, shop) as stalled:
+        for _ in range(12):
+            await record(sessions, shop.order, blob=BLOB)
+        async with asyncio.timeout(WAIT):
+            while broker.subscriber_count(shop.order.id):
+                await asyncio.sleep(0.05)
+        with pytest.raises(EOFError):
+            await stalled.read_to_end_of_body()

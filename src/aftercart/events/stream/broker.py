@@ -1,8 +1,9 @@
 """Telling open streams that their order has new events.
 
-A notification only says "order X has an event with id N": a stream then reads the events table
-(through its order's :class:`OrderFeed`) for everything after the last id it sent. So a lost,
-late, repeated or spurious notification costs a delay or a read, never an event or a duplicate.
+A notification only says "order X has an event with id N": the order's :class:`OrderFeed` then
+reads the events table for everything after the last id it read, once, and queues the encoded
+messages to each of the order's streams. So a lost, late, repeated or spurious notification
+costs a delay or a read, never an event or a duplicate.
 
 Notifications come from the commit hook (``memory``: this process only) or from PostgreSQL
 ``LISTEN`` (``postgres``: every process on the database), and, as a fallback for notifications
@@ -12,13 +13,17 @@ that never arrived, from a periodic check of the table.
 import asyncio
 import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sse_starlette.sse import AppStatus
 
 from aftercart.events.stream import service
-from aftercart.events.stream.feed import OrderFeed
+from aftercart.events.stream.feed import PAGE, OrderFeed, Subscription
 from aftercart.events.stream.service import Message
+
+__all__ = ["Broker", "Listener", "Sessions", "Subscription"]
 
 log = logging.getLogger(__name__)
 
@@ -28,56 +33,33 @@ Sessions = async_sessionmaker[AsyncSession]
 Listener = Callable[[], None]
 
 CACHE_SIZE = 256
+#: How often the broker looks whether the server is shutting down.
+EXIT_POLL_SECONDS = 0.5
 
 
-class Subscription:
-    """One stream's interest in one order.
+def server_exiting() -> bool:
+    """Whether uvicorn was told to stop: by a signal (sse-starlette's hook on
+    ``Server.handle_exit`` sets ``AppStatus.should_exit``) or by setting ``should_exit`` on the
+    server that installed the SIGTERM handler (how an embedding program or a test stops it).
 
-    Its backlog is a count of notifications it has not yet taken, so it costs the same memory
-    however far behind it falls; past ``max_pending`` the subscription is dropped (its stream
-    ends, and the client resumes with ``Last-Event-ID`` from the table).
+    uvicorn waits for open responses before it runs the lifespan's shutdown, so streams have to
+    notice the shutdown here, or it would wait for them forever.
     """
-
-    def __init__(self, order_pk: int, *, max_pending: int) -> None:
-        self.order_pk = order_pk
-        self.dropped = False
-        self._max_pending = max_pending
-        self._pending = 0
-        self._latest = 0
-        self._signal = asyncio.Event()
-
-    def notify(self, event_id: int) -> None:
-        self._pending += 1
-        self._latest = max(self._latest, event_id)
-        if self._pending > self._max_pending:
-            self.dropped = True
-        self._signal.set()
-
-    def drop(self) -> None:
-        self.dropped = True
-        self._signal.set()
-
-    async def wait(self, timeout: float) -> int:
-        """The newest event id notified since the last call; 0 if none came within ``timeout``."""
-        try:
-            async with asyncio.timeout(timeout):
-                await self._signal.wait()
-        except TimeoutError:
-            return 0
-        self._signal.clear()
-        latest, self._latest, self._pending = self._latest, 0, 0
-        return latest
+    if AppStatus.should_exit:
+        return True
+    server = getattr(signal.getsignal(signal.SIGTERM), "__self__", None)
+    return bool(getattr(server, "should_exit", False))
 
 
 class Broker:
-    """Subscriptions per order, fed by :meth:`publish`; one per process (``app.state.broker``)."""
+    """The order feeds of this process, fed by :meth:`publish`; one per process
+    (``app.state.broker``). A feed lives as long as its order has a subscription."""
 
     def __init__(self, sessions: Sessions, *, max_pending: int, poll_seconds: float) -> None:
         self._sessions = sessions
         self._max_pending = max_pending
         self._poll_seconds = poll_seconds
         self._feeds: dict[int, OrderFeed] = {}
-        self._subscriptions: dict[int, set[Subscription]] = {}
         self._listeners: list[Listener] = []
         self._reading: dict[int, asyncio.Task[None]] = {}
         self._check_now = asyncio.Event()
@@ -86,32 +68,31 @@ class Broker:
         self._listeners.append(listener)
 
     def subscribe(self, order_pk: int) -> Subscription:
-        subscription = Subscription(order_pk, max_pending=self._max_pending)
-        self._subscriptions.setdefault(order_pk, set()).add(subscription)
-        if order_pk not in self._feeds:
-            self._feeds[order_pk] = self._new_feed(order_pk)
+        """A subscription that receives nothing until :meth:`backlog` has made it join."""
+        feed = self._feeds.get(order_pk)
+        if feed is None:
+            feed = self._feeds[order_pk] = self._new_feed(order_pk)
+        subscription = Subscription(order_pk, limit=self._max_pending)
+        feed.members.add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
-        subscribers = self._subscriptions.get(subscription.order_pk)
-        if subscribers is None:
+        subscription.close()
+        feed = self._feeds.get(subscription.order_pk)
+        if feed is None:
             return
-        subscribers.discard(subscription)
-        if not subscribers:
-            del self._subscriptions[subscription.order_pk]
-            self._feeds.pop(subscription.order_pk, None)
+        feed.leave(subscription)
+        if not feed.members:
+            del self._feeds[subscription.order_pk]
 
     def subscriber_count(self, order_pk: int | None = None) -> int:
         if order_pk is not None:
-            return len(self._subscriptions.get(order_pk, ()))
-        return sum(len(subs) for subs in self._subscriptions.values())
+            feed = self._feeds.get(order_pk)
+            return len(feed.members) if feed is not None else 0
+        return sum(len(feed.members) for feed in self._feeds.values())
 
     def publish(self, order_pk: int | None, event_id: int) -> None:
-        """An event was committed. Call only after the commit.
-
-        The order's feed reads the new rows first and then wakes its streams, so that each
-        stream is woken once and finds the rows already read.
-        """
+        """An event was committed. Call only after the commit."""
         for listener in self._listeners:
             try:
                 listener()
@@ -121,49 +102,57 @@ class Broker:
         if order_pk is None or feed is None:
             return
         feed.want(event_id)
-        if not feed.loaded:
-            self._notify(order_pk, event_id)
-        elif order_pk not in self._reading:
-            self._reading[order_pk] = asyncio.create_task(self._read_then_notify(order_pk, feed))
+        # A feed not loaded yet has no joined subscription: its first read takes the event.
+        if feed.loaded and order_pk not in self._reading:
+            self._reading[order_pk] = asyncio.create_task(self._read(order_pk, feed))
 
-    async def _read_then_notify(self, order_pk: int, feed: OrderFeed) -> None:
+    async def _read(self, order_pk: int, feed: OrderFeed) -> None:
         try:
             await feed.catch_up(0)
         except Exception:
-            # The streams are woken all the same: each tries the read itself, and one that
-            # fails ends, so that its client reconnects and resumes from the table.
+            # The order's streams end, and their clients resume from the table, rather than
+            # wait for an event that this read would have queued.
             log.exception("reading new events of order %s failed", order_pk)
-        finally:
-            # Before waking anyone and with no await in between: a publish from now on starts
-            # a new read, so an event committed during this one is never left unread.
-            del self._reading[order_pk]
-        self._notify(order_pk, feed.wanted)
-
-    def _notify(self, order_pk: int, event_id: int) -> None:
-        for subscription in list(self._subscriptions.get(order_pk, ())):
-            subscription.notify(event_id)
-            if subscription.dropped:
-                log.info("event stream of order %s fell behind and was dropped", order_pk)
+            for subscription in list(feed.members):
                 self.unsubscribe(subscription)
+        finally:
+            # No await since the read last compared ``wanted``: a publish from now on starts a
+            # new read, so an event committed during this one is never left unread.
+            del self._reading[order_pk]
+
+    def _dropped(self, subscription: Subscription) -> None:
+        log.info("event stream of order %s fell behind and was dropped", subscription.order_pk)
+        self.unsubscribe(subscription)
 
     async def start_after(self, order_pk: int) -> int:
         """Where a stream that does not resume starts: after the order's newest event."""
-        feed = self._feeds[order_pk]
+        feed = self._feeds.get(order_pk)
+        if feed is None:  # closed meanwhile (shutdown): the stream ends before it reads
+            return 0
         await feed.catch_up(0)
         return feed.head
 
-    async def read(self, order_pk: int, *, after: int, needed: int) -> list[Message]:
-        """The order's streamed events after ``after``, including every one notified up to
-        ``needed``; from the shared cache when it reaches back that far, else from the table."""
-        feed = self._feeds.get(order_pk)
-        if feed is not None:
-            await feed.catch_up(needed)
-            if feed.covers(after):
-                return feed.since(after)
-        return await self._fetch(order_pk, after, CACHE_SIZE)
+    async def backlog(self, subscription: Subscription, *, after: int) -> list[Message]:
+        """The next events after ``after`` that the stream sends itself, oldest first.
+
+        Pages come from the table until the order's feed reaches back to ``after``; then the
+        subscription joins the feed, the feed's messages past ``after`` are the last page, and
+        :attr:`Subscription.cursor` is set: every later event is queued to it.
+        """
+        feed = self._feeds.get(subscription.order_pk)
+        if feed is None or subscription not in feed.members:
+            return []
+        await feed.catch_up(0)
+        if not feed.covers(after):
+            page = await self._fetch(subscription.order_pk, after, PAGE)
+            if page or subscription.closed:
+                return page
+        if subscription not in feed.members:  # dropped or closed while reading
+            return []
+        return feed.join(subscription, after)
 
     async def settle(self) -> None:
-        """Waits until the reads in flight have woken their streams."""
+        """Waits until the reads in flight have queued their events."""
         while self._reading:
             await asyncio.gather(*self._reading.values(), return_exceptions=True)
 
@@ -173,20 +162,33 @@ class Broker:
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Runs the fallback table check; on exit ends every open stream."""
-        task = asyncio.create_task(self._check_table_forever(), name="event-stream-check")
+        """Runs the fallback table check and ends every stream when the server shuts down;
+        on exit ends every open stream."""
+        tasks = [
+            asyncio.create_task(self._check_table_forever(), name="event-stream-check"),
+            asyncio.create_task(self._close_on_server_exit(), name="event-stream-exit"),
+        ]
         try:
             yield
         finally:
-            tasks = [task, *self._reading.values()]
+            tasks += self._reading.values()
             for running in tasks:
                 running.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            for subscribers in list(self._subscriptions.values()):
-                for subscription in list(subscribers):
-                    subscription.drop()
-            self._subscriptions.clear()
-            self._feeds.clear()
+            self._close_all()
+
+    def _close_all(self) -> None:
+        for feed in list(self._feeds.values()):
+            for subscription in list(feed.members):
+                self.unsubscribe(subscription)
+
+    async def _close_on_server_exit(self) -> None:
+        """Ends the open streams (cleanly: each client resumes elsewhere) once the server is
+        stopping; a stream opened while it drains is ended at the next look."""
+        while True:
+            await asyncio.sleep(EXIT_POLL_SECONDS)
+            if self._feeds and server_exiting():
+                self._close_all()
 
     def _new_feed(self, order_pk: int) -> OrderFeed:
         async def fetch(after: int, limit: int) -> list[Message]:
@@ -196,7 +198,7 @@ class Broker:
             async with self._sessions() as session:
                 return await service.heads(session, order_pk=order_pk)
 
-        return OrderFeed(fetch=fetch, load_heads=load_heads, size=CACHE_SIZE)
+        return OrderFeed(fetch=fetch, load_heads=load_heads, size=CACHE_SIZE, on_drop=self._dropped)
 
     async def _fetch(self, order_pk: int, after: int, limit: int) -> list[Message]:
         async with self._sessions() as session:

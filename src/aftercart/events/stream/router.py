@@ -1,8 +1,6 @@
 from typing import Annotated
 
-import anyio
 from fastapi import APIRouter, Header, Query, Request
-from sse_starlette import EventSourceResponse
 
 from aftercart.auth.deps import PostCheckoutUser
 from aftercart.config import SettingsDep
@@ -14,13 +12,12 @@ router = APIRouter(route_class=TransactionalRoute, tags=["post_checkout"])
 
 #: A client whose socket accepts nothing for this long is cut off (it resumes on reconnect).
 SEND_TIMEOUT_SECONDS = 30.0
-#: On shutdown, how long a stream has to end by itself (cleanly) before it is cut.
-SHUTDOWN_GRACE_SECONDS = 2.0
 
 
 @router.get(
     "/v2/post_checkout/orders/{order_id}/events",
-    response_class=EventSourceResponse,
+    response_class=live.OrderEventsResponse,
+    status_code=200,
     responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events"}},
     summary="Stream the order's events (Server-Sent Events)",
 )
@@ -32,25 +29,17 @@ async def order_events(
     settings: SettingsDep,
     last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     last_event_id: Annotated[str | None, Query()] = None,
-) -> EventSourceResponse:
+) -> live.OrderEventsResponse:
     """Status changes, item updates, replacement decisions, chat messages and ratings of the
     order as they are committed. ``Last-Event-ID`` (or ``last_event_id``) resumes after that id."""
     order_pk = await service.own_order_pk(session, order_id=order_id, user_id=user.user_id)
     after = rules.resume_point(last_event_id_header, last_event_id)
     broker: Broker = request.app.state.broker
-    shutdown = anyio.Event()
-    return EventSourceResponse(
-        live.order_stream(
-            broker,
-            order_pk=order_pk,
-            after=after,
-            max_seconds=settings.stream_max_seconds,
-            shutdown=shutdown,
-        ),
-        shutdown_event=shutdown,
-        shutdown_grace_period=SHUTDOWN_GRACE_SECONDS,
-        ping=settings.stream_keepalive_seconds,
-        ping_message_factory=live.keep_alive,
+    return live.OrderEventsResponse(
+        broker,
+        order_pk=order_pk,
+        after=after,
+        keepalive_seconds=settings.stream_keepalive_seconds,
+        max_seconds=settings.stream_max_seconds,
         send_timeout=SEND_TIMEOUT_SECONDS,
-        sep=rules.SEPARATOR,
     )
