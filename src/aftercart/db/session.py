@@ -41,6 +41,8 @@ class TransactionalRoute(APIRoute):
                         await session.rollback()
                 finally:
                     aftercommit.take(session)
+                    # A streaming answer outlives the session: let the closed one go.
+                    request.state.session = None
                 return response
 
         return transactional_handler
