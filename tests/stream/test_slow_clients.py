@@ -22,15 +22,8 @@ PROMPT_SECONDS = 1.0
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        sandbox=True,
-        run_worker=False,
-        stream_keepalive_seconds=0.3,
-        stream_poll_seconds=0.5,
-        stream_max_pending=MAX_PENDING,
-    )
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"stream_max_pending": MAX_PENDING})
 
 
 async def test_a_stuck_stream_does_not_delay_the_others(

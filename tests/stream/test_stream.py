@@ -2,7 +2,6 @@
 and dropping a client that stops reading."""
 
 import asyncio
-import socket
 
 import httpx
 import pytest
@@ -177,35 +176,18 @@ async def test_a_client_that_stops_reading_is_dropped(
     """Large events fill the socket until sending blocks; the notifications that follow exceed
     the subscription's bound and it is dropped."""
     broker: Broker = app.state.broker
-    async with served(app) as url:
-        port = httpx.URL(url).port
-        assert port is not None
-        sock = socket.socket()
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # no receive autotuning
-        sock.setblocking(False)
-        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
-        reader, writer = await asyncio.open_connection(sock=sock)
-        try:
-            writer.write(
-                f"GET {shop.path} HTTP/1.1\r\nHost: test\r\n"
-                f"Authorization: Bearer {shop.token}\r\n\r\n".encode()
-            )
-            await writer.drain()
-            # Only events committed after the open comment are sent; then reading stops.
-            async with asyncio.timeout(WAIT):
-                await reader.readuntil(b": open")
-            for _ in range(12):
-                await record(sessions, shop.order, blob="x" * 1_000_000)
-            # Notifications that arrive while a read is in flight are taken together, so
-            # publish until the backlog overflows (at most a few times the bound).
-            for n in range(10 * app.state.settings.stream_max_pending):
-                if not broker.subscriber_count(shop.order.id):
-                    break
-                await record(sessions, shop.order, n=n)
-                await broker.settle()
-            assert broker.subscriber_count(shop.order.id) == 0
-        finally:
-            writer.close()
+    async with served(app) as url, stalled_client(url, shop):
+        # Only events committed after the open comment are sent; then reading stops.
+        for _ in range(12):
+            await record(sessions, shop.order, blob="x" * 1_000_000)
+        # Notifications that arrive while a read is in flight are taken together, so
+        # publish until the backlog overflows (at most a few times the bound).
+        for n in range(10 * app.state.settings.stream_max_pending):
+            if not broker.subscriber_count(shop.order.id):
+                break
+            await record(sessions, shop.order, n=n)
+            await broker.settle()
+        assert broker.subscriber_count(shop.order.id) == 0
 
 
 async def test_a_client_that_accepts_nothing_is_cut_off_after_the_send_timeout(
