@@ -5,16 +5,35 @@ picked with ``FOR UPDATE SKIP LOCKED`` so concurrent workers never take the same
 the immediate write transaction does the same. A worker that dies leaves its leases to expire,
 and the rows become due again: a delivery can be sent twice, never lost. Outcomes are written
 only where the lease is still the claimer's, so a late finisher cannot overwrite a newer claim.
+
+The statements are Core, built once, and run on the session's connection: a worker turn runs
+them for dozens of deliveries at a time, and ORM entities and statement building used to cost
+more than the database did.
 """
 
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from functools import cache
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    Table,
+    Update,
+    any_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftercart.db.dialect import is_postgres
@@ -26,15 +45,111 @@ from aftercart.events.webhooks.sender import Job, Result
 from aftercart.models import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 _deliveries = cast(Table, WebhookDelivery.__table__)
+_attempts = cast(Table, WebhookAttempt.__table__)
+_events = cast(Table, Event.__table__)
+_subscriptions = cast(Table, WebhookSubscription.__table__)
+_d, _e, _s = _deliveries.c, _events.c, _subscriptions.c
+
+
+def _among(column: ColumnElement[int], name: str, *, postgres: bool) -> ColumnElement[bool]:
+    """``column`` is one of the ids bound as ``name``. On PostgreSQL they go as one array: the
+    statement's text, and so the one asyncpg has prepared, stays the same whatever their number
+    (an expanding ``IN``, as on SQLite, renders and binds every id anew)."""
+    if postgres:
+        return column == any_(bindparam(name, type_=ARRAY(BigInteger)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+@cache
+def _lease(*, postgres: bool) -> Update:
+    return (
+        update(_deliveries)
+        .where(_among(_d.id, "ids", postgres=postgres))
+        .values(locked_until=bindparam("lease_until"), next_attempt_at=bindparam("lease_until"))
+    )
+
+
+@cache
+def _jobs(*, postgres: bool) -> Select[Any]:
+    return (
+        select(
+            _d.id,
+            _d.attempts,
+            _d.created_at,
+            _e.id,
+            _e.name,
+            _e.created_at,
+            _e.metadata,
+            _s.id,
+            _s.url,
+            _s.signing_secret,
+            _s.oauth_token_url,
+            _s.oauth_client_id,
+            _s.oauth_client_secret,
+            _s.oauth_scope,
+        )
+        .join_from(_deliveries, _events, _e.id == _d.event_id)
+        .join(_subscriptions, _s.id == _d.subscription_id)
+        .where(_among(_d.id, "ids", postgres=postgres))
+    )
+
+
+_ATTEMPT = insert(_attempts)
+_OUTCOME_VALUES: dict[str, Any] = {
+    "status": bindparam("b_status"),
+    "attempts": bindparam("b_attempts"),
+    "next_attempt_at": bindparam("b_next"),
+    "last_error": bindparam("b_error"),
+    "locked_until": None,
+}
+_OUTCOME = (
+    update(_deliveries)
+    .where(_d.id == bindparam("b_id"), _d.locked_until == bindparam("b_lease"))
+    .values(_OUTCOME_VALUES)
+)
+
+
+@cache
+def _shared_outcome(*, postgres: bool) -> Update:
+    return (
+        update(_deliveries)
+        .where(_among(_d.id, "b_ids", postgres=postgres), _d.locked_until == bindparam("b_lease"))
+        .values(_OUTCOME_VALUES)
+    )
+
+
+#: From this many deliveries with one outcome, one statement updates them all (see ``record``).
+SHARED_OUTCOME_MIN = 4
+
+
+@cache
+def _due(*, postgres: bool, skip_full: bool) -> Select[int, int, int]:
+    """Due rows in order, each with the number of active subscriptions not known to be full."""
+    active = select(_s.id).where(_s.active)
+    if skip_full:
+        active = active.where(_s.id.not_in(bindparam("full", expanding=True)))
+    others = select(func.count()).select_from(active.subquery()).scalar_subquery()
+    due = (
+        select(_d.id, _d.subscription_id, others)
+        .where(
+            _d.status == rules.PENDING,
+            _d.next_attempt_at <= bindparam("now"),
+            or_(_d.locked_until.is_(None), _d.locked_until <= bindparam("now")),
+            _d.subscription_id.in_(active),
+        )
+        .order_by(_d.next_attempt_at, _d.id)
+        .limit(bindparam("limit"))
+    )
+    if postgres:
+        due = due.with_for_update(skip_locked=True, of=_deliveries)
+    return due
 
 
 @dataclass(frozen=True)
 class Claimed:
     jobs: list[Job]
-    #: More rows may be due than were looked at (the limit was reached).
+    #: Claiming again at once may find more (the limit cut the look short).
     more: bool
-    #: Due rows were left because their subscription had no room.
-    capped: bool
 
 
 async def claim(
@@ -47,33 +162,39 @@ async def claim(
     full: Collection[int] = (),
 ) -> Claimed:
     """Leases up to ``limit`` due deliveries of active subscriptions, at most ``room(s)`` for
-    subscription ``s``; those in ``full`` (no room left) are not even looked at."""
-    active = select(WebhookSubscription.id).where(WebhookSubscription.active)
-    due = (
-        select(WebhookDelivery.id, WebhookDelivery.subscription_id)
-        .where(
-            WebhookDelivery.status == rules.PENDING,
-            WebhookDelivery.next_attempt_at <= now,
-            or_(WebhookDelivery.locked_until.is_(None), WebhookDelivery.locked_until <= now),
-            WebhookDelivery.subscription_id.in_(active),
-        )
-        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
-        .limit(limit)
-    )
-    if full:
-        due = due.where(WebhookDelivery.subscription_id.not_in(full))
-    if is_postgres(session):
-        due = due.with_for_update(skip_locked=True, of=WebhookDelivery)
-    rows = (await session.execute(due)).all()
+    subscription ``s``; those in ``full`` (no room left) are not even looked at.
+
+    When rows had to be left for want of room and the limit cut the look short, it looks again
+    past the subscriptions that just filled up, so that their backlog hides no one else's."""
+    connection = await session.connection()
+    postgres = is_postgres(session)
+    full = set(full)
     taken: Counter[int] = Counter()
     ids: list[int] = []
-    for delivery_id, subscription_id in rows:
-        if taken[subscription_id] < room(subscription_id):
-            taken[subscription_id] += 1
-            ids.append(delivery_id)
-    await lease(session, ids, lease_until=lease_until)
-    jobs = await load_jobs(session, ids, lease_until=lease_until)
-    return Claimed(jobs, more=len(rows) == limit, capped=len(ids) < len(rows) or bool(full))
+    while True:
+        params: dict[str, Any] = {"now": now, "limit": limit - len(ids)}
+        if full:
+            params["full"] = list(full)
+        due = _due(postgres=postgres, skip_full=bool(full))
+        rows = (await connection.execute(due, params)).all()
+        fresh: list[int] = []
+        for delivery_id, subscription_id, _ in rows:
+            if taken[subscription_id] < room(subscription_id):
+                taken[subscription_id] += 1
+                fresh.append(delivery_id)
+        await lease(session, fresh, lease_until=lease_until)
+        ids += fresh
+        more = len(rows) == params["limit"]
+        filled = {s for _, s, _ in rows if taken[s] >= room(s)} - full
+        if not (more and filled and len(ids) < limit):
+            break
+        # Looking past full subscriptions scans their whole backlog: only if anyone else is left.
+        not_full = rows[0][2]
+        if not_full <= len(filled):
+            more = False
+            break
+        full |= filled
+    return Claimed(await load_jobs(session, ids, lease_until=lease_until), more=more)
 
 
 async def lease(session: AsyncSession, ids: Collection[int], *, lease_until: datetime) -> None:
@@ -84,12 +205,9 @@ async def lease(session: AsyncSession, ids: Collection[int], *, lease_until: dat
     """
     if not ids:
         return
-    await session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(ids))
-        .values(locked_until=lease_until, next_attempt_at=lease_until)
-        .execution_options(synchronize_session=False)
-    )
+    connection = await session.connection()
+    statement = _lease(postgres=is_postgres(session))
+    await connection.execute(statement, {"ids": list(ids), "lease_until": lease_until})
 
 
 async def load_jobs(
@@ -97,34 +215,33 @@ async def load_jobs(
 ) -> list[Job]:
     if not ids:
         return []
-    rows = await session.execute(
-        select(
-            WebhookDelivery.id,
-            WebhookDelivery.attempts,
-            WebhookDelivery.created_at,
-            Event.id,
-            Event.name,
-            Event.created_at,
-            Event.metadata_,
-            WebhookSubscription,
-        )
-        .join(Event, Event.id == WebhookDelivery.event_id)
-        .join(WebhookSubscription, WebhookSubscription.id == WebhookDelivery.subscription_id)
-        .where(WebhookDelivery.id.in_(ids))
-    )
+    connection = await session.connection()
+    rows = await connection.execute(_jobs(postgres=is_postgres(session)), {"ids": list(ids)})
     bodies: dict[int, bytes] = {}
     jobs: list[Job] = []
-    for delivery_id, attempts, first_at, event_id, name, created_at, metadata, sub in rows:
+    for (
+        delivery_id,
+        attempts,
+        first_at,
+        event_id,
+        name,
+        created_at,
+        metadata,
+        subscription_id,
+        url,
+        secret,
+        *oauth,
+    ) in rows:
         if event_id not in bodies:
             body = envelope(event_id=event_id, name=name, created_at=created_at, metadata=metadata)
             bodies[event_id] = json.dumps(body, separators=(",", ":")).encode()
         jobs.append(
             Job(
                 delivery_id=delivery_id,
-                subscription_id=sub.id,
-                url=sub.url,
-                signing_secret=sub.signing_secret,
-                oauth=oauth_of(sub),
+                subscription_id=subscription_id,
+                url=url,
+                signing_secret=secret,
+                oauth=oauth_of(*oauth),
                 body=bodies[event_id],
                 attempts=attempts,
                 first_at=first_at,
@@ -134,14 +251,13 @@ async def load_jobs(
     return jobs
 
 
-def oauth_of(subscription: WebhookSubscription) -> OAuthSettings | None:
-    if not (subscription.oauth_token_url and subscription.oauth_client_id):
+def oauth_of(
+    token_url: str | None, client_id: str | None, client_secret: str | None, scope: str | None
+) -> OAuthSettings | None:
+    if not (token_url and client_id):
         return None
     return OAuthSettings(
-        token_url=subscription.oauth_token_url,
-        client_id=subscription.oauth_client_id,
-        client_secret=subscription.oauth_client_secret or "",
-        scope=subscription.oauth_scope,
+        token_url=token_url, client_id=client_id, client_secret=client_secret or "", scope=scope
     )
 
 
@@ -154,8 +270,26 @@ def _error_of(result: Result) -> str | None:
     return None
 
 
-def outcome(result: Result, *, now: datetime, rand: Random) -> dict[str, Any]:
-    """The delivery row's new values after ``result`` (bind names for :func:`record`)."""
+class Outcome(NamedTuple):
+    """A delivery's new state after an attempt, for as long as its lease is ``lease``."""
+
+    lease: datetime | None
+    status: str
+    attempts: int
+    next_at: datetime
+    error: str | None
+
+    def binds(self) -> dict[str, Any]:
+        return {
+            "b_lease": self.lease,
+            "b_status": self.status,
+            "b_attempts": self.attempts,
+            "b_next": self.next_at,
+            "b_error": self.error,
+        }
+
+
+def outcome(result: Result, *, now: datetime, rand: Random) -> Outcome:
     attempts = result.job.attempts + len(result.attempts)
     status, next_at = rules.FAILED, now
     match rules.verdict(result.final.status_code):
@@ -167,24 +301,21 @@ def outcome(result: Result, *, now: datetime, rand: Random) -> dict[str, Any]:
             )
             if retry_at is not None:
                 status, next_at = rules.PENDING, retry_at
-    return {
-        "b_id": result.job.delivery_id,
-        "b_lease": result.job.lease,
-        "b_status": status,
-        "b_attempts": attempts,
-        "b_next": next_at,
-        "b_error": _error_of(result),
-    }
+    return Outcome(result.job.lease, status, attempts, next_at, _error_of(result))
 
 
 async def record(
     session: AsyncSession, results: Sequence[Result], *, now: datetime, rand: Random
 ) -> None:
-    """Writes every attempt and each delivery's outcome; a 410 ends its subscription."""
+    """Writes every attempt and each delivery's outcome; a 410 ends its subscription.
+
+    Deliveries that share an outcome and a lease (a claim's successes, mostly) are updated by
+    one statement; the others, retries with their jittered times, by one ``executemany``."""
     if not results:
         return
-    await session.execute(
-        insert(WebhookAttempt),
+    connection = await session.connection()
+    await connection.execute(
+        _ATTEMPT,
         [
             {
                 "delivery_id": result.job.delivery_id,
@@ -198,21 +329,18 @@ async def record(
             for attempt in result.attempts
         ],
     )
-    owned = (
-        update(_deliveries)
-        .where(
-            _deliveries.c.id == bindparam("b_id"),
-            _deliveries.c.locked_until == bindparam("b_lease"),
-        )
-        .values(
-            status=bindparam("b_status"),
-            attempts=bindparam("b_attempts"),
-            next_attempt_at=bindparam("b_next"),
-            last_error=bindparam("b_error"),
-            locked_until=None,
-        )
-    )
-    await session.execute(owned, [outcome(r, now=now, rand=rand) for r in results])
+    sharing: defaultdict[Outcome, list[int]] = defaultdict(list)
+    for result in results:
+        sharing[outcome(result, now=now, rand=rand)].append(result.job.delivery_id)
+    alone: list[dict[str, Any]] = []
+    shared_outcome = _shared_outcome(postgres=is_postgres(session))
+    for shared, ids in sharing.items():
+        if len(ids) >= SHARED_OUTCOME_MIN:
+            await connection.execute(shared_outcome, {**shared.binds(), "b_ids": ids})
+        else:
+            alone += ({**shared.binds(), "b_id": delivery_id} for delivery_id in ids)
+    if alone:
+        await connection.execute(_OUTCOME, alone)
     gone = {
         r.job.subscription_id for r in results if rules.verdict(r.final.status_code) is Verdict.GONE
     }
