@@ -39,12 +39,17 @@ from dataclasses import replace
 from pathlib import Path
 
 import httpx
-from tests import factories
-from tests.stream.processes import free_port, fresh_database, start, stop, until_healthy
+from tests.stream.processes import (
+    arrange_order,
+    free_port,
+    scratch_database,
+    start,
+    stop,
+    until_healthy,
+)
 
 from aftercart.auth import service as auth_service
-from aftercart.db.engine import create_engine, session_factory
-from aftercart.db.migrate import upgrade
+from aftercart.db.engine import create_engine
 from bench import prism, reference, wrk
 from bench.machine import ROOT, database, facts
 from bench.stream_latency import prepare
@@ -58,20 +63,12 @@ ITEM_UPDATE = b'{"status": "found", "delivered_count": 1}'
 
 
 async def arrange(database_url: str) -> tuple[auth_service.IssuedCredentials, str, str, str]:
-    """The rows: credentials, user id, order id, and what database this is."""
+    """The rows (a 20-line delivery order): credentials, user id, order id, and what database
+    this is."""
+    creds, user_id, order_id = await arrange_order(database_url, lines=20)
     engine = create_engine(database_url)
     try:
-        await upgrade(engine)
-        async with session_factory(engine)() as session:
-            user = await factories.insert_user(session)
-            store = await factories.insert_store(session)
-            products = [await factories.insert_product(session) for _ in range(20)]
-            order = await factories.insert_order(
-                session, user=user, store=store, products=products, service_type="delivery"
-            )
-            creds = await auth_service.create_client(session, name="Bench")
-            await session.commit()
-        return creds, user.user_id, order.order_id, await database(engine)
+        return creds, user_id, order_id, await database(engine)
     finally:
         await engine.dispose()
 
@@ -287,15 +284,14 @@ async def run(args: argparse.Namespace, database_url: str, folder: Path, kind: s
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        if args.postgres:
-            async with fresh_database(args.postgres) as url:
-                await run(args, url, Path(folder), "throw-away database")
-        elif args.database_url:
-            await run(args, args.database_url, Path(folder), "given database")
-        else:
-            url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-            await run(args, url, Path(folder), "temporary file")
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        if args.database_url:
+            await run(args, args.database_url, folder, "given database")
+            return
+        kind = "throw-away database" if args.postgres else "temporary file"
+        async with scratch_database(folder, args.postgres) as url:
+            await run(args, url, folder, kind)
 
 
 def main() -> None:

@@ -33,8 +33,8 @@ from sqlalchemy.engine import make_url
 from tests import factories
 from tests.stream.processes import (
     arrange_order,
-    fresh_database,
     rss_kib,
+    scratch_database,
     serving_process,
     until_healthy,
 )
@@ -118,12 +118,9 @@ async def run(args: argparse.Namespace, database_url: str, folder: Path) -> None
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        if args.postgres:
-            async with fresh_database(args.postgres) as url:
-                await run(args, url, Path(folder))
-        else:
-            await run(args, f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}", Path(folder))
+    with tempfile.TemporaryDirectory() as name:
+        async with scratch_database(Path(name), args.postgres) as url:
+            await run(args, url, Path(name))
 
 
 def main() -> None:

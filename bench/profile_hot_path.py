@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from tests.stream.processes import fresh_database
+from tests.stream.processes import scratch_database
 
 from bench import wrk
 from bench.api_throughput import aftercart, arrange, hot_paths
@@ -121,12 +121,8 @@ async def run(args: argparse.Namespace, database_url: str, folder: Path) -> None
 
 async def main_async(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as name:
-        folder = Path(name)
-        if args.postgres:
-            async with fresh_database(args.postgres) as url:
-                await run(args, url, folder)
-        else:
-            await run(args, f"sqlite+aiosqlite:///{folder / 'bench.db'}", folder)
+        async with scratch_database(Path(name), args.postgres) as url:
+            await run(args, url, Path(name))
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ from pathlib import Path
 import httpx
 import uvloop
 from sqlalchemy.engine import make_url
-from tests.stream.processes import cpu_seconds, fresh_database, serving_process, until_healthy
+from tests.stream.processes import cpu_seconds, scratch_database, serving_process, until_healthy
 
 from aftercart.auth import service as auth_service
 from aftercart.db.engine import create_engine, session_factory
@@ -303,13 +303,13 @@ def _summary(seconds: list[float]) -> str:
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        if args.postgres:
-            async with fresh_database(args.postgres) as url:
-                await run(args, url, Path(folder))
-        else:
-            url = args.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-            await run(args, url, Path(folder))
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        if args.database_url:
+            await run(args, args.database_url, folder)
+            return
+        async with scratch_database(folder, args.postgres) as url:
+            await run(args, url, folder)
 
 
 def main() -> None:

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from tests.stream.processes import fresh_database
+from tests.stream.processes import scratch_database
 
 from bench import wrk
 from bench.api_throughput import aftercart, arrange, hot_paths
@@ -72,11 +72,8 @@ async def main_async(args: argparse.Namespace) -> None:
         folder = Path(name)
         (folder / "one").mkdir()
         (folder / "many").mkdir()
-        if args.postgres:
-            async with fresh_database(args.postgres) as url:
-                await run(args, url, folder)
-        else:
-            await run(args, f"sqlite+aiosqlite:///{folder / 'bench.db'}", folder)
+        async with scratch_database(folder, args.postgres) as url:
+            await run(args, url, folder)
 
 
 def main() -> None:

@@ -1,7 +1,5 @@
 """``aftercart serve --workers 2``: two processes on one port behave as one service."""
 
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -11,7 +9,7 @@ from aftercart.events import names
 from tests import factories
 from tests.conftest import POSTGRES_URL
 from tests.stream.helpers import Reader
-from tests.stream.processes import arrange_order, fresh_database, serving, until_healthy
+from tests.stream.processes import arrange_order, scratch_database, serving, until_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -19,17 +17,8 @@ MESSAGES = 12
 BUDGET_SECONDS = 2.0
 
 
-@contextlib.asynccontextmanager
-async def _database(tmp_path: Path) -> AsyncIterator[str]:
-    if POSTGRES_URL:
-        async with fresh_database(POSTGRES_URL) as url:
-            yield url
-    else:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'workers.db'}"
-
-
 async def test_events_through_every_worker_reach_a_stream_on_any(tmp_path: Path) -> None:
-    async with _database(tmp_path) as database_url:
+    async with scratch_database(tmp_path, POSTGRES_URL) as database_url:
         creds, user_id, order_id = await arrange_order(database_url)
         with (
             (tmp_path / "serve.log").open("wb") as log,

@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import IO
 
 import httpx
@@ -42,6 +43,17 @@ async def fresh_database(server_url: str) -> AsyncIterator[str]:
         yield url.render_as_string(hide_password=False)
     finally:
         await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.asynccontextmanager
+async def scratch_database(folder: Path, postgres: str | None = None) -> AsyncIterator[str]:
+    """A database for one run: a fresh one on the PostgreSQL server ``postgres`` (dropped
+    afterwards), else a SQLite file in ``folder``."""
+    if postgres:
+        async with fresh_database(postgres) as url:
+            yield url
+    else:
+        yield f"sqlite+aiosqlite:///{folder / 'scratch.db'}"
 
 
 def free_port() -> int:
@@ -98,16 +110,19 @@ def serving(database_url: str, log: IO[bytes], *serve_args: str, **settings: str
         stop(process)
 
 
-async def arrange_order(database_url: str) -> tuple[auth_service.IssuedCredentials, str, str]:
-    """A migrated database holding an API client and a user's order: the client's credentials,
-    the user id and the order id."""
+async def arrange_order(
+    database_url: str, *, lines: int = 0
+) -> tuple[auth_service.IssuedCredentials, str, str]:
+    """A migrated database holding an API client and a user's delivery order of ``lines``
+    products: the client's credentials, the user id and the order id."""
     engine = create_engine(database_url)
     try:
         await upgrade(engine)
         async with session_factory(engine)() as session:
             user = await factories.insert_user(session)
             store = await factories.insert_store(session)
-            order = await factories.insert_order(session, user=user, store=store, products=[])
+            products = [await factories.insert_product(session) for _ in range(lines)]
+            order = await factories.insert_order(session, user=user, store=store, products=products)
             creds = await auth_service.create_client(session, name="Processes")
             await session.commit()
             return creds, user.user_id, order.order_id

@@ -14,6 +14,8 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from aftercart.events import names
+from aftercart.events.outbox import record_event
 from aftercart.events.webhooks import service
 from aftercart.events.webhooks.clients import ConnectionPool
 from aftercart.events.webhooks.oauth import OAuthSettings, TokenCache
@@ -99,6 +101,14 @@ async def subscribe(
         )
         await session.commit()
     return subscription
+
+
+async def record_events(sessions: Sessions, count: int) -> None:
+    """``count`` events (owed to every matching subscription), committed together."""
+    async with sessions() as session:
+        for _ in range(count):
+            await record_event(session, names.PICKING, metadata={})
+        await session.commit()
 
 
 async def deliveries(sessions: Sessions) -> list[WebhookDelivery]:

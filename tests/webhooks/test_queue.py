@@ -8,8 +8,6 @@ import httpx
 import pytest
 
 from aftercart.auth.service import IssuedCredentials
-from aftercart.events import names
-from aftercart.events.outbox import record_event
 from aftercart.events.webhooks import queue, rules, worker
 from aftercart.events.webhooks.sender import Job, Result
 from tests.webhooks.helpers import (
@@ -19,18 +17,12 @@ from tests.webhooks.helpers import (
     attempts,
     deliveries,
     delivery,
+    record_events,
     sender_for,
     subscribe,
 )
 
 LEASE = timedelta(seconds=60)
-
-
-async def _events(sessions: Sessions, count: int) -> None:
-    async with sessions() as session:
-        for _ in range(count):
-            await record_event(session, names.PICKING, metadata={})
-        await session.commit()
 
 
 async def _claim_all(sessions: Sessions, clock: Clock) -> list[Job]:
@@ -52,7 +44,7 @@ async def test_a_batch_of_outcomes_skips_the_delivery_whose_lease_was_taken(
 ) -> None:
     """Below ``SHARED_OUTCOME_MIN`` the outcomes go row by row, from it in one statement."""
     await subscribe(sessions, creds.client_id)
-    await _events(sessions, count)
+    await record_events(sessions, count)
     clock = Clock((await deliveries(sessions))[-1].created_at)
     jobs = await _claim_all(sessions, clock)
     sender = sender_for(Receiver(status=200))
@@ -82,7 +74,7 @@ async def test_one_record_writes_each_kind_of_outcome(
 ) -> None:
     """Shared outcomes (the successes) and single ones (retries, a refusal) in one turn."""
     await subscribe(sessions, creds.client_id)
-    await _events(sessions, queue.SHARED_OUTCOME_MIN + 3)
+    await record_events(sessions, queue.SHARED_OUTCOME_MIN + 3)
     clock = Clock((await deliveries(sessions))[-1].created_at)
     jobs = await _claim_all(sessions, clock)
     retried, refused = {jobs[0].delivery_id, jobs[1].delivery_id}, jobs[2].delivery_id
@@ -117,9 +109,9 @@ async def test_a_claim_looks_past_a_full_subscriptions_backlog(
     sessions: Sessions, creds: IssuedCredentials
 ) -> None:
     busy = await subscribe(sessions, creds.client_id)
-    await _events(sessions, 10)
+    await record_events(sessions, 10)
     other = await subscribe(sessions, creds.client_id, url="https://other.example/hook")
-    await _events(sessions, 3)
+    await record_events(sessions, 3)
     clock = Clock((await deliveries(sessions))[-1].created_at)
 
     async with sessions() as session:
@@ -142,7 +134,7 @@ async def test_a_claim_stops_when_every_active_subscription_is_full(
     sessions: Sessions, creds: IssuedCredentials
 ) -> None:
     await subscribe(sessions, creds.client_id)
-    await _events(sessions, 10)
+    await record_events(sessions, 10)
     clock = Clock((await deliveries(sessions))[-1].created_at)
 
     async with sessions() as session:
@@ -159,7 +151,7 @@ async def test_a_claim_that_reaches_its_limit_says_there_may_be_more(
     sessions: Sessions, creds: IssuedCredentials
 ) -> None:
     await subscribe(sessions, creds.client_id)
-    await _events(sessions, 4)
+    await record_events(sessions, 4)
     clock = Clock((await deliveries(sessions))[-1].created_at)
 
     async with sessions() as session:

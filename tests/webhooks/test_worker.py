@@ -12,8 +12,6 @@ from aftercart.auth.service import IssuedCredentials
 from aftercart.config import Settings
 from aftercart.db.engine import create_engine, session_factory
 from aftercart.db.types import utcnow
-from aftercart.events import names
-from aftercart.events.outbox import record_event
 from aftercart.events.webhooks import queue, rules, worker
 from aftercart.events.webhooks.clients import ConnectionPool
 from aftercart.events.webhooks.sender import Sender
@@ -25,19 +23,13 @@ from tests.webhooks.helpers import (
     attempts,
     deliveries,
     delivery,
+    record_events,
     sender_for,
     subscribe,
 )
 
 LEASE = timedelta(seconds=60)
 Run = Callable[..., Awaitable[None]]
-
-
-async def _events(sessions: Sessions, count: int) -> None:
-    async with sessions() as session:
-        for _ in range(count):
-            await record_event(session, names.PICKING, metadata={})
-        await session.commit()
 
 
 async def _wait_until(check: Callable[[], Awaitable[bool]], seconds: float = 20) -> None:
@@ -71,7 +63,7 @@ async def test_the_retry_schedule_through_claims_with_a_controllable_clock(
     sessions: Sessions, creds: IssuedCredentials
 ) -> None:
     await subscribe(sessions, creds.client_id)
-    await _events(sessions, 1)
+    await record_events(sessions, 1)
     [owed] = await deliveries(sessions)
     clock = Clock(owed.created_at)
     sender = sender_for(Receiver(status=503), clock)
@@ -105,7 +97,7 @@ async def test_a_claimed_delivery_is_not_claimed_again_until_its_lease_ends(
     sessions: Sessions, creds: IssuedCredentials
 ) -> None:
     await subscribe(sessions, creds.client_id)
-    await _events(sessions, 1)
+    await record_events(sessions, 1)
     clock = Clock((await deliveries(sessions))[0].created_at)
     first = await _claim(sessions, clock)
     assert len(first) == 1
@@ -118,7 +110,7 @@ async def test_a_late_finisher_does_not_overwrite_a_newer_claim(
     sessions: Sessions, creds: IssuedCredentials
 ) -> None:
     await subscribe(sessions, creds.client_id)
-    await _events(sessions, 1)
+    await record_events(sessions, 1)
     clock = Clock((await deliveries(sessions))[0].created_at)
     async with sessions() as session:
         claimed = await queue.claim(session, limit=1, now=clock(), lease_until=clock() + LEASE)
@@ -142,7 +134,7 @@ async def test_the_worker_delivers_everything_due(
 ) -> None:
     await subscribe(sessions, creds.client_id)
     await subscribe(sessions, creds.client_id, url="https://second.example/hook")
-    await _events(sessions, 40)
+    await record_events(sessions, 40)
     receiver = Receiver()
 
     async def all_done() -> bool:
@@ -160,7 +152,7 @@ async def test_a_stuck_receiver_does_not_delay_the_others(
 ) -> None:
     stuck = await subscribe(sessions, creds.client_id, url="https://stuck.example/hook")
     healthy = await subscribe(sessions, creds.client_id, url="https://healthy.example/hook")
-    await _events(sessions, 10)
+    await record_events(sessions, 10)
     release = asyncio.Event()
 
     async def handle(request: httpx.Request) -> httpx.Response:
@@ -205,7 +197,7 @@ async def test_wake_starts_a_claim_before_the_next_poll(
     )
     try:
         await asyncio.sleep(0.2)
-        await _events(sessions, 1)
+        await record_events(sessions, 1)
         wakeup.set()
 
         async def delivered() -> bool:
@@ -227,7 +219,7 @@ async def test_a_standalone_worker_is_woken_by_events_committed_elsewhere(
     """``aftercart worker`` beside the API servers: a NOTIFY, not its poll, brings new events."""
     monkeypatch.setattr(worker, "POLL_SECONDS", 600)
     await subscribe(sessions, creds.client_id)
-    await _events(sessions, 1)
+    await record_events(sessions, 1)
     receiver = Receiver()
     engine = create_engine(settings.database_url)
     try:
@@ -242,7 +234,7 @@ async def test_a_standalone_worker_is_woken_by_events_committed_elsewhere(
             async with asyncio.timeout(10):
                 while len(receiver.calls) < 2:
                     # Again until one arrives, in case the LISTEN connection was not up yet.
-                    await _events(sessions, 1)
+                    await record_events(sessions, 1)
                     await asyncio.sleep(0.5)
     finally:
         await engine.dispose()
@@ -253,7 +245,7 @@ async def test_concurrent_claimers_never_take_the_same_delivery(
     sessions: Sessions, creds: IssuedCredentials
 ) -> None:
     await subscribe(sessions, creds.client_id)
-    await _events(sessions, 60)
+    await record_events(sessions, 60)
     now = utcnow()
 
     async with sessions() as holder, sessions() as other:

@@ -19,10 +19,14 @@ _WITH_ITEMS = (
 )
 
 
-async def find_order(session: AsyncSession, order_id: str) -> Order | None:
-    return await session.scalar(
-        select(Order).where(Order.order_id == order_id).options(*_WITH_ITEMS)
-    )
+async def find_order(
+    session: AsyncSession, order_id: str, *, with_items: bool = True
+) -> Order | None:
+    """The order; with its items and their products unless ``with_items`` is false."""
+    statement = select(Order).where(Order.order_id == order_id)
+    if with_items:
+        statement = statement.options(*_WITH_ITEMS)
+    return await session.scalar(statement)
 
 
 async def order_for_update(

@@ -72,7 +72,7 @@ async def create_order(
 ) -> Order:
     """``locale`` is the request's ``Accept-Language`` choice, used when the body has none."""
     user = await active_user(session, user_id)
-    if await find_order(session, body.order_id) is not None:
+    if await find_order(session, body.order_id, with_items=False) is not None:
         raise InvalidParameter(TAKEN, key="order_id")
     hold = await slots.users_hold(session, body.service_option_hold_id, user_id)
     resolved = await items.resolve_items(session, body.items)

@@ -26,9 +26,15 @@ ITEM_NOT_FOUND = "Order item not found"
 
 
 async def _own_order(
-    session: AsyncSession, *, order_id: str, user_id: str | None, lock: bool = False
+    session: AsyncSession,
+    *,
+    order_id: str,
+    user_id: str | None,
+    lock: bool = False,
+    with_items: bool = True,
 ) -> models.Order:
-    order = await (order_for_update if lock else find_order)(session, order_id)
+    find = order_for_update if lock else find_order
+    order = await find(session, order_id, with_items=with_items)
     if order is None or order.user_id != user_id:
         raise NotFound(ORDER_NOT_FOUND)
     return order
@@ -182,7 +188,7 @@ async def decide_replacement(
 async def messages(
     session: AsyncSession, *, order_id: str, user_id: str | None
 ) -> s.ChatMessagesResponse:
-    order = await _own_order(session, order_id=order_id, user_id=user_id)
+    order = await _own_order(session, order_id=order_id, user_id=user_id, with_items=False)
     rows = await session.scalars(
         select(models.ChatMessage)
         .where(models.ChatMessage.order_pk == order.id)
@@ -194,7 +200,9 @@ async def messages(
 async def send_message(
     session: AsyncSession, *, order_id: str, user_id: str | None, body: str
 ) -> s.ChatMessage:
-    order = await _own_order(session, order_id=order_id, user_id=user_id, lock=True)
+    order = await _own_order(
+        session, order_id=order_id, user_id=user_id, lock=True, with_items=False
+    )
     return await add_message(session, order=order, sender="customer", body=body)
 
 
