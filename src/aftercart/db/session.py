@@ -4,9 +4,9 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
-from fastapi.routing import APIRoute
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from aftercart.bodies import BodyRoute
 from aftercart.db import aftercommit
 
 #: Methods that only read: on SQLite their transaction begins deferred, so they never queue for
@@ -14,8 +14,9 @@ from aftercart.db import aftercommit
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class TransactionalRoute(APIRoute):
-    """Opens a session for the request and commits it before the response is returned.
+class TransactionalRoute(BodyRoute):
+    """Opens a session for the request and commits it before the response is returned (the body
+    is read as :class:`~aftercart.bodies.BodyRoute` says).
 
     The commit happens before the client sees a 2xx, so an answer never announces a change that
     failed to commit; what the transaction deferred until after its commit (events to publish,

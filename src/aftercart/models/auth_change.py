@@ -4,7 +4,7 @@ from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aftercart.db.types import BigIntKey, UTCDateTime, utcnow
-from aftercart.models.base import Base
+from aftercart.models.base import IDS_NEVER_REUSED, Base
 
 
 class AuthChange(Base):
@@ -16,7 +16,7 @@ class AuthChange(Base):
     """
 
     __tablename__ = "auth_changes"
-    __table_args__ = ({"sqlite_autoincrement": True},)
+    __table_args__ = (IDS_NEVER_REUSED,)
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
     reason: Mapped[str] = mapped_column(String(40))

@@ -1,6 +1,7 @@
 """Declarative base with stable constraint names on every dialect."""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -14,6 +15,11 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+#: ``__table_args__`` of a table whose ids leave the database (shown, kept by clients, used as
+#: cursors or as ``webhook-id``): ``AUTOINCREMENT`` on SQLite, which otherwise hands the id of a
+#: deleted newest row to the next insert. PostgreSQL's sequences never hand out a value twice.
+IDS_NEVER_REUSED: dict[str, Any] = {"sqlite_autoincrement": True}
 
 
 class Base(DeclarativeBase):

@@ -4,13 +4,14 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aftercart.db.types import BigIntKey, UTCDateTime, utcnow
-from aftercart.models.base import Base
+from aftercart.models.base import IDS_NEVER_REUSED, Base
 
 
 class ChatMessage(Base):
     """One chat message; ``id`` order is the conversation's order."""
 
     __tablename__ = "chat_messages"
+    __table_args__ = (IDS_NEVER_REUSED,)
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
     order_pk: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aftercart.db.types import UTCDateTime, utcnow
@@ -8,7 +8,11 @@ from aftercart.models.base import Base
 
 
 class ApiClient(Base):
-    """An OAuth application: a retailer's backend (``connect``) or a ``marketplace``."""
+    """An OAuth application: a retailer's backend (``connect``) or a ``marketplace``.
+
+    ``brand_*`` is how the order status page shows the retailer (``aftercart clients brand``):
+    a name, a ``#rrggbb`` colour and a logo (bytes and media type), each optional.
+    """
 
     __tablename__ = "api_clients"
 
@@ -18,3 +22,7 @@ class ApiClient(Base):
     kind: Mapped[str] = mapped_column(String(20), default="connect")
     marketplace: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    brand_name: Mapped[str | None] = mapped_column(String(100))
+    brand_colour: Mapped[str | None] = mapped_column(String(7))
+    brand_logo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    brand_logo_type: Mapped[str | None] = mapped_column(String(40))

@@ -5,7 +5,7 @@ from sqlalchemy import JSON, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aftercart.db.types import BigIntKey, UTCDateTime, utcnow
-from aftercart.models.base import Base
+from aftercart.models.base import IDS_NEVER_REUSED, Base
 
 
 class Event(Base):
@@ -16,7 +16,7 @@ class Event(Base):
     """
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_order_pk_id", "order_pk", "id"),)
+    __table_args__ = (Index("ix_events_order_pk_id", "order_pk", "id"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(80))

@@ -5,7 +5,7 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aftercart.db.types import UTCDateTime
-from aftercart.models.base import Base, Timestamps
+from aftercart.models.base import IDS_NEVER_REUSED, Base, Timestamps
 from aftercart.models.order_item import OrderItem
 
 
@@ -15,9 +15,18 @@ class Order(Timestamps, Base):
     ``workflow_state`` is the single source of the order's progress (the batch state, or
     ``brand_new`` / ``canceled``); the wire ``status`` is derived from it by
     :mod:`aftercart.fulfillment.rules`.
+
+    ``initial_tip_cents`` is the tip given at create/update; ``tip_amount_cents`` the one set after
+    delivery ("Update a tip"), ``None`` until then. ``cancellation_reason`` is one of
+    :class:`aftercart.fulfillment.rules.CancellationReason`.
+
+    ``late`` is set once, by whoever writes the order's Late delivery callback (the timer or the
+    sandbox); ``rating_reminder_at`` is when its Rating reminder callback was written (migration
+    0013 sets it to ``delivered_at`` for orders delivered before it, which are never reminded).
     """
 
     __tablename__ = "orders"
+    __table_args__ = (IDS_NEVER_REUSED,)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     order_id: Mapped[str] = mapped_column(String(255), unique=True)
@@ -30,6 +39,8 @@ class Order(Timestamps, Base):
     window_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     window_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     initial_tip_cents: Mapped[int | None] = mapped_column(Integer)
+    tip_amount_cents: Mapped[int | None] = mapped_column(Integer)
+    tip_adjusted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     loyalty_number: Mapped[str | None] = mapped_column(String(100))
     leave_unattended: Mapped[bool] = mapped_column(Boolean, default=False)
     special_instructions: Mapped[str | None] = mapped_column(Text)
@@ -44,6 +55,7 @@ class Order(Timestamps, Base):
     shopper_id: Mapped[int | None] = mapped_column(ForeignKey("shoppers.id"), index=True)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
+    rating_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rescheduled: Mapped[bool] = mapped_column(Boolean, default=False)
 
     items: Mapped[list[OrderItem]] = relationship(

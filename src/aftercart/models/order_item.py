@@ -4,20 +4,21 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from aftercart.models.base import Base, Timestamps
+from aftercart.models.base import IDS_NEVER_REUSED, Base, Timestamps
 from aftercart.models.product import Product
 
 
 class OrderItem(Timestamps, Base):
     """One line of an order: what was asked for and what the shopper did with it.
 
-    ``shopper_status`` uses seed 002's values; ``not_found`` is the initial one, and setting it
-    again returns the item to that state. ``replacement_status`` is the customer's decision on a
-    replacement (``PENDING``, ``APPROVED``, ``REJECTED``), or ``None`` when there is none.
+    ``shopper_status`` uses the values of Instacart's "Update an order item as a shopper";
+    ``not_found`` is the initial one, and setting it again returns the item to that state.
+    ``replacement_status`` is the customer's decision on a replacement (``PENDING``,
+    ``APPROVED``, ``REJECTED``), or ``None`` when there is none.
     """
 
     __tablename__ = "order_items"
-    __table_args__ = (UniqueConstraint("order_pk", "line_num"),)
+    __table_args__ = (UniqueConstraint("order_pk", "line_num"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     order_pk: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))

@@ -3,13 +3,14 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from aftercart.models.base import Base, Timestamps
+from aftercart.models.base import IDS_NEVER_REUSED, Base, Timestamps
 
 
 class Product(Timestamps, Base):
     """A catalog entry, found by UPC or by the retailer's reference code (RRC)."""
 
     __tablename__ = "products"
+    __table_args__ = (IDS_NEVER_REUSED,)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     upc: Mapped[str | None] = mapped_column(String(14), unique=True)

@@ -6,7 +6,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, Numeric, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aftercart.db.types import BigIntKey, UTCDateTime
-from aftercart.models.base import Base, Timestamps
+from aftercart.models.base import IDS_NEVER_REUSED, Base, Timestamps
 
 
 class Rating(Timestamps, Base):
@@ -21,6 +21,7 @@ class Rating(Timestamps, Base):
     __table_args__ = (
         UniqueConstraint("source", "dedupe_key"),
         Index("ix_ratings_created_at_id", "created_at", "id"),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)

@@ -4,14 +4,17 @@ from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aftercart.db.types import UTCDateTime, utcnow
-from aftercart.models.base import Base
+from aftercart.models.base import IDS_NEVER_REUSED, Base
 
 
 class ServiceOption(Base):
     """A time slot of one store for one kind of service, with a capacity in orders."""
 
     __tablename__ = "service_options"
-    __table_args__ = (UniqueConstraint("location_code", "service_type", "window_starts_at"),)
+    __table_args__ = (
+        UniqueConstraint("location_code", "service_type", "window_starts_at"),
+        IDS_NEVER_REUSED,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     location_code: Mapped[str] = mapped_column(
@@ -27,6 +30,7 @@ class ServiceOptionHold(Base):
     """A user's 10-minute claim on a slot; a user holds at most one."""
 
     __tablename__ = "service_option_holds"
+    __table_args__ = (IDS_NEVER_REUSED,)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     user_id: Mapped[str] = mapped_column(

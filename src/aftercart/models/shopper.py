@@ -4,13 +4,14 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aftercart.db.types import UTCDateTime, utcnow
-from aftercart.models.base import Base, Timestamps
+from aftercart.models.base import IDS_NEVER_REUSED, Base, Timestamps
 
 
 class Shopper(Base):
     """A sandbox shopper (Instacart-generated integer id)."""
 
     __tablename__ = "shoppers"
+    __table_args__ = (IDS_NEVER_REUSED,)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     email: Mapped[str | None] = mapped_column(String(255), unique=True)
@@ -23,6 +24,7 @@ class Batch(Timestamps, Base):
     """A shopper's unit of work over one or more orders, moving through a workflow."""
 
     __tablename__ = "batches"
+    __table_args__ = (IDS_NEVER_REUSED,)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     shopper_id: Mapped[int] = mapped_column(ForeignKey("shoppers.id"), index=True)

@@ -4,11 +4,12 @@ from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aftercart.db.types import BigIntKey, UTCDateTime, utcnow
-from aftercart.models.base import Base, Timestamps
+from aftercart.models.base import IDS_NEVER_REUSED, Base, Timestamps
 
 
 class WebhookSubscription(Timestamps, Base):
     __tablename__ = "webhook_subscriptions"
+    __table_args__ = (IDS_NEVER_REUSED,)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     client_id: Mapped[str] = mapped_column(
@@ -29,7 +30,10 @@ class WebhookDelivery(Timestamps, Base):
     """One event owed to one subscription; ``status`` is pending, succeeded or failed."""
 
     __tablename__ = "webhook_deliveries"
-    __table_args__ = (Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        IDS_NEVER_REUSED,
+    )
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
     subscription_id: Mapped[int] = mapped_column(
