@@ -14,11 +14,12 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from aftercart import tasks
 from aftercart.auth.service import LiveToken, auth_generation
 from aftercart.db.types import utcnow
 
@@ -52,6 +53,19 @@ class TokenCache:
         self._max_age = max_age_seconds
         self._database_changes = -1
         self._forgotten = 0
+        self._listeners: list[Callable[[], None]] = []
+
+    def add_listener(self, listener: Callable[[], None]) -> None:
+        """Called (on the event loop) whenever the generation moves on, i.e. a revocation or a
+        deactivation may have happened: how open event streams learn to check their tokens."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        for listener in self._listeners:
+            try:
+                listener()
+            except Exception:
+                log.exception("token cache listener failed")
 
     @property
     def generation(self) -> tuple[int, int]:
@@ -90,6 +104,7 @@ class TokenCache:
         if count != self._database_changes:
             self._database_changes = count
             self._entries.clear()
+            self._changed()
 
     def unsynced(self) -> None:
         """The change count could not be read: serve nothing from memory until it is again."""
@@ -100,6 +115,7 @@ class TokenCache:
         """This process committed a change: entries read before it are stale."""
         self._forgotten += 1
         self._entries.clear()
+        self._changed()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -111,13 +127,8 @@ async def kept_in_sync(
 ) -> AsyncIterator[None]:
     """Reads the auth change count once now, then every ``poll_seconds`` while in the block."""
     await _sync(cache, sessions)
-    task = asyncio.create_task(_sync_forever(cache, sessions, poll_seconds), name="token-cache")
-    try:
+    async with tasks.running(_sync_forever(cache, sessions, poll_seconds), name="token-cache"):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def _sync_forever(

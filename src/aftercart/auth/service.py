@@ -1,9 +1,10 @@
 """API clients and access tokens."""
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftercart.auth import scopes as sc
@@ -11,6 +12,7 @@ from aftercart.auth.secrets import digest, matches, new_client_id, new_token
 from aftercart.db.aftercommit import AuthChanged, defer
 from aftercart.db.types import utcnow
 from aftercart.errors import OAuthError
+from aftercart.linking import codes
 from aftercart.models import AccessToken, ApiClient, AuthChange, User
 
 
@@ -30,12 +32,14 @@ class IssuedToken:
 
 @dataclass(frozen=True)
 class TokenContext:
-    """Who is calling: the client, and for a user token the user."""
+    """Who is calling: the client, and for a user token the user; for an order-link token also
+    the one order it opens."""
 
     client_id: str
     grant_type: str
     scopes: frozenset[str]
     user_id: str | None
+    order_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,8 +88,19 @@ async def issue_token(
     scope: str | None,
     assertion: str | None,
     ttl_seconds: int,
+    max_live_tokens: int = 0,
+    code: str | None = None,
+    redirect_uri: str | None = None,
+    code_verifier: str | None = None,
 ) -> IssuedToken:
-    if grant_type not in sc.SCOPES_BY_GRANT:
+    """A new token for ``client``; refused (400) when the client already holds
+    ``max_live_tokens`` live ones (0: no cap). Refusing rather than revoking the oldest keeps
+    the tokens in use working, and costs no revocation, which would empty every process's
+    token cache.
+
+    ``authorization_code`` redeems ``code`` (with ``redirect_uri`` and, for PKCE,
+    ``code_verifier``) for a linking token; a code used twice also revokes the token it gave."""
+    if grant_type not in sc.SCOPES_BY_GRANT and grant_type != sc.AUTHORIZATION_CODE:
         raise OAuthError(
             400, "unsupported_grant_type", f"The grant type {grant_type!r} is not supported"
         )
@@ -101,7 +116,31 @@ async def issue_token(
             raise OAuthError(400, "invalid_grant", str(exc)) from exc
         if await session.get(User, user_id) is None:
             raise OAuthError(400, "invalid_grant", "The assertion names an unknown user")
-    return await store_token(
+    redeemed: codes.Redeemed | None = None
+    if grant_type == sc.AUTHORIZATION_CODE:
+        try:
+            redeemed = await codes.redeem(
+                session,
+                client_id=client.client_id,
+                code=code,
+                redirect_uri=redirect_uri,
+                code_verifier=code_verifier,
+            )
+        except codes.CodeReused as reused:
+            if reused.token_hash is not None:
+                await revoke_by_hash(session, reused.token_hash)
+            raise
+    if max_live_tokens and (
+        await count_live_tokens(session, client_id=client.client_id, up_to=max_live_tokens)
+        >= max_live_tokens
+    ):
+        raise OAuthError(
+            400,
+            "invalid_request",
+            f"This client already holds {max_live_tokens} live tokens, the most it may; "
+            "reuse one until it expires, or revoke one",
+        )
+    issued = await store_token(
         session,
         client_id=client.client_id,
         grant_type=grant_type,
@@ -109,6 +148,9 @@ async def issue_token(
         user_id=user_id,
         ttl_seconds=ttl_seconds,
     )
+    if redeemed is not None:
+        await codes.bind_token(session, redeemed, digest(issued.access_token))
+    return issued
 
 
 async def store_token(
@@ -119,6 +161,7 @@ async def store_token(
     scope: str,
     ttl_seconds: int,
     user_id: str | None = None,
+    order_id: str | None = None,
 ) -> IssuedToken:
     """A new bearer token; only its hash is stored."""
     token = new_token()
@@ -130,12 +173,32 @@ async def store_token(
             grant_type=grant_type,
             scope=scope,
             user_id=user_id,
+            order_id=order_id,
             created_at=now,
             expires_at=now + timedelta(seconds=ttl_seconds),
         )
     )
     await session.flush()
     return IssuedToken(token, scope, now, ttl_seconds)
+
+
+async def count_live_tokens(session: AsyncSession, *, client_id: str, up_to: int) -> int:
+    """How many unexpired, unrevoked tokens the client holds, counted up to ``up_to`` (the
+    cap): the count reads at most that many entries of the index of live tokens. Order-link
+    tokens are not the client's to manage, so they do not count (the token endpoint's limit
+    per address bounds them)."""
+    live = (
+        select(AccessToken.id)
+        .where(
+            AccessToken.client_id == client_id,
+            AccessToken.revoked_at.is_(None),
+            AccessToken.expires_at > utcnow(),
+            AccessToken.order_id.is_(None),
+        )
+        .limit(up_to)
+        .subquery()
+    )
+    return await session.scalar(select(func.count()).select_from(live)) or 0
 
 
 async def revoke_token(session: AsyncSession, *, client: ApiClient, token: str) -> None:
@@ -145,9 +208,13 @@ async def revoke_token(session: AsyncSession, *, client: ApiClient, token: str) 
         return
     if row.client_id != client.client_id:
         raise OAuthError(403, "unauthorized_client", "You are not authorized to revoke this token")
+    await revoke_by_hash(session, row.token_hash)
+
+
+async def revoke_by_hash(session: AsyncSession, token_hash: str) -> None:
     await session.execute(
         update(AccessToken)
-        .where(AccessToken.id == row.id, AccessToken.revoked_at.is_(None))
+        .where(AccessToken.token_hash == token_hash, AccessToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
     await record_auth_change(session, "token_revoked")
@@ -173,6 +240,7 @@ _LIVE_TOKEN = (
         AccessToken.grant_type,
         AccessToken.scope,
         AccessToken.user_id,
+        AccessToken.order_id,
         AccessToken.expires_at,
         AccessToken.revoked_at,
         User.active,
@@ -194,5 +262,27 @@ async def resolve_token(session: AsyncSession, token: str) -> LiveToken | None:
         grant_type=row.grant_type,
         scopes=frozenset(row.scope.split()),
         user_id=row.user_id,
+        order_id=row.order_id,
     )
     return LiveToken(context, row.expires_at, row.user_id is None or bool(row.active))
+
+
+async def live_among(session: AsyncSession, token_hashes: Collection[str]) -> set[str]:
+    """The digests among ``token_hashes`` whose tokens are live, and whose user (for a user
+    token) is active: one query per 500 of them."""
+    hashes = list(token_hashes)
+    live: set[str] = set()
+    now = utcnow()
+    for start in range(0, len(hashes), 500):
+        found = await session.scalars(
+            select(AccessToken.token_hash)
+            .outerjoin(User, User.user_id == AccessToken.user_id)
+            .where(
+                AccessToken.token_hash.in_(hashes[start : start + 500]),
+                AccessToken.revoked_at.is_(None),
+                AccessToken.expires_at > now,
+                or_(AccessToken.user_id.is_(None), User.active.is_(True)),
+            )
+        )
+        live.update(found)
+    return live
