@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, String, and_, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aftercart.db.dialect import is_postgres
 from aftercart.errors import InvalidParameter
 from aftercart.feedback import rules
 from aftercart.feedback.schemas import (
@@ -142,3 +143,18 @@ async def summarize(session: AsyncSession, *, filters: RatingFilters) -> Summary
             for key, figures in await _grouped(session, conditions, Rating.shopper_id)
         ],
     )
+
+
+def _utc_day(session: AsyncSession) -> ColumnElement[Any]:
+    """The UTC day of a rating's ``created_at``: SQLite stores it as naive UTC text; PostgreSQL
+    would take the day in the connection's zone unless told UTC."""
+    if is_postgres(session):
+        return func.date(func.timezone("UTC", Rating.created_at))
+    return func.date(Rating.created_at)
+
+
+async def figures_per_day(
+    session: AsyncSession, *, filters: RatingFilters
+) -> list[tuple[Any, dict[str, Any]]]:
+    """The summary's figures per UTC day of the ratings' creation, oldest first."""
+    return await _grouped(session, _conditions(filters), _utc_day(session))

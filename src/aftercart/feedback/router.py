@@ -1,4 +1,5 @@
-"""Connect ratings (seeds 000, 001) and the retailer's reads of every rating."""
+"""Connect ratings (Instacart's "Create or update order feedback" pages) and the retailer's
+reads of every rating."""
 
 from typing import Annotated
 

@@ -1,5 +1,5 @@
-"""Pure rules about ratings: the values of seeds 000/001, which highlights fit which order,
-and the opaque list cursor."""
+"""Pure rules about ratings: the values of Instacart's order feedback pages, which highlights
+fit which order, and the opaque list cursor."""
 
 import base64
 import binascii
@@ -7,6 +7,8 @@ import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Final
+
+from aftercart.db.ids import BIGINT_MAX
 
 SOURCE_CONNECT: Final = "connect"
 FRONTEND: Final = "frontend"
@@ -80,6 +82,6 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         position = datetime.fromisoformat(moment), int(rating_id)
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
         raise ValueError("is not a valid cursor") from exc
-    if position[0].tzinfo is None:
+    if position[0].tzinfo is None or not 0 < position[1] <= BIGINT_MAX:
         raise ValueError("is not a valid cursor")
     return position

@@ -6,13 +6,25 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from aftercart.db.ids import RowId
 from aftercart.feedback.rules import Highlight, RatingValue
 
 
 class RatingIn(BaseModel):
-    """Seeds 000/001: the body of a create-or-update."""
+    """Instacart's order feedback pages: the body of a create-or-update."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_extra={
+            "examples": [
+                {
+                    "rating_value": "STARS5",
+                    "highlights": ["QUALITY_ITEMS", "SMOOTH_DELIVERY"],
+                    "thank_you_note": "Thanks, Sam!",
+                }
+            ]
+        },
+    )
 
     rating_value: RatingValue
     highlights: list[Highlight] | None = None
@@ -44,7 +56,7 @@ class RatingFilters(BaseModel):
 
     source: str | None = None
     store: str | None = None
-    shopper_id: int | None = None
+    shopper_id: RowId | None = None
     since: datetime | None = None
     until: datetime | None = None
     min_rating: int | None = Field(default=None, ge=1, le=5)

@@ -1,4 +1,5 @@
-"""Connect ratings (seeds 000 and 001) and the one upsert every source writes through."""
+"""Connect ratings (Instacart's "Create or update order feedback" pages) and the one upsert
+every source writes through."""
 
 from typing import Any
 
@@ -85,7 +86,7 @@ def stored(rating: Rating) -> StoredRating:
 
 
 async def check_user(session: AsyncSession, user_id: str) -> None:
-    """Seed 001's user rows: unknown → 400 ``User Not Found``, inactive → 403."""
+    """The backend feedback page's user rows: unknown → 400 ``User Not Found``, inactive → 403."""
     user = await session.get(User, user_id)
     if user is None:
         raise UserNotFound()

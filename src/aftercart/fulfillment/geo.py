@@ -1,6 +1,7 @@
 """Places: US ZIP centroids and time zones (from the ``zipcodes`` package) and distances."""
 
 import math
+import re
 from datetime import UTC, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -9,6 +10,7 @@ import zipcodes
 
 EARTH_RADIUS_KM = 6371.0088
 KM_PER_DEGREE_LATITUDE = 111.2
+US_ZIP = re.compile(r"[0-9]{5}(-[0-9]{4})?", re.ASCII)
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -39,6 +41,10 @@ def normalize_postal_code(postal_code: str) -> str:
 
 @lru_cache(maxsize=4096)
 def _zip_record(postal_code: str) -> dict[str, str] | None:
+    """The ``zipcodes`` record, asked only of a well-formed US ZIP: its native matcher panics (an
+    exception no ``except Exception`` catches) on a code that is not ASCII."""
+    if not US_ZIP.fullmatch(postal_code):
+        return None
     try:
         matches: list[dict[str, str]] = zipcodes.matching(postal_code)  # type: ignore[no-untyped-call]
     except (ValueError, TypeError):

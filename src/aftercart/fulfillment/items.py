@@ -1,5 +1,5 @@
-"""Order items (reference §4.6): catalog look-up, new lines, and the keyed full replacement of an
-update (reference §4.5)."""
+"""Order items: catalog look-up, new lines, and the keyed full replacement of an
+update."""
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -16,6 +16,8 @@ from aftercart.models import Order, OrderItem, Product
 
 NOT_FOUND = "Item not found"
 DUPLICATE = "Duplicate items"
+SAME_AS_ORDERED = "must be a product other than the ordered one"
+NO_LAST_MILE_ITEMS = "must be blank for a last mile delivery order"
 WEIGHT_STEP = Decimal("0.001")
 
 
@@ -32,7 +34,7 @@ def raise_all(errors: list[AftercartError]) -> None:
         raise MultipleErrors(errors)
 
 
-async def _catalog(session: AsyncSession, refs: list[ItemRef]) -> dict[tuple[str, str], Product]:
+async def catalog_of(session: AsyncSession, refs: list[ItemRef]) -> dict[tuple[str, str], Product]:
     if not refs:
         return {}
     upcs = {ref.upc for ref in refs if ref.upc}
@@ -49,7 +51,7 @@ async def _catalog(session: AsyncSession, refs: list[ItemRef]) -> dict[tuple[str
     return catalog
 
 
-def _lookup(catalog: dict[tuple[str, str], Product], ref: ItemRef) -> Product | None:
+def lookup(catalog: dict[tuple[str, str], Product], ref: ItemRef) -> Product | None:
     ((kind, code),) = ref.identifier().items()
     return catalog.get((kind, code))
 
@@ -66,22 +68,48 @@ async def resolve_items(
     ``known`` gives the product of some items by index (their identifiers are not looked up)."""
     known = known or {}
     refs = [ref for item in items for ref in (item.item, *item.replacement_items)]
-    catalog = await _catalog(session, refs)
+    catalog = await catalog_of(session, refs)
     errors: list[AftercartError] = []
     resolved: list[Resolved] = []
     for i, item in enumerate(items):
-        product = known.get(i) or _lookup(catalog, item.item)
+        product = known.get(i) or lookup(catalog, item.item)
         if product is None:
             errors.append(InvalidParameter(message, key=f"items[{i}].item", code=code))
-        for j, replacement in enumerate(item.replacement_items):
-            if _lookup(catalog, replacement) is None:
-                key = f"items[{i}].replacement_items[{j}]"
-                errors.append(InvalidParameter(message, key=key, code=code))
+        policy = item.replacement_policy
+        problem = policy and rules.replacement_items_error(policy, len(item.replacement_items))
+        if problem:
+            errors.append(InvalidParameter(problem, key=f"items[{i}].replacement_items"))
+        found = [lookup(catalog, ref) for ref in item.replacement_items]
+        keys = [f"items[{i}].replacement_items[{j}]" for j in range(len(found))]
+        errors += replacement_errors(product, found, keys, code=code, message=message)
         if product is not None:
             replacements = [ref.identifier() for ref in item.replacement_items]
             resolved.append(Resolved(product, replacements))
     raise_all(errors)
     return resolved
+
+
+def replacement_errors(
+    ordered: Product | None,
+    replacements: Sequence[Product | None],
+    keys: Sequence[str],
+    *,
+    code: int = 1001,
+    message: str = NOT_FOUND,
+) -> list[AftercartError]:
+    """Each replacement must be in the catalog, named once, and not the ordered product."""
+    errors: list[AftercartError] = []
+    seen: set[int] = set()
+    for product, key in zip(replacements, keys, strict=True):
+        if product is None:
+            errors.append(InvalidParameter(message, key=key, code=code))
+        elif ordered is not None and product.id == ordered.id:
+            errors.append(InvalidParameter(SAME_AS_ORDERED, key=key))
+        elif product.id in seen:
+            errors.append(InvalidParameter(DUPLICATE, key=key))
+        else:
+            seen.add(product.id)
+    return errors
 
 
 def check_lines(items: Sequence[OrderItemIn], product_ids: Sequence[int]) -> None:
@@ -97,6 +125,21 @@ def check_lines(items: Sequence[OrderItemIn], product_ids: Sequence[int]) -> Non
         seen_lines.add(item.line_num)
         seen_products.add(product_id)
     raise_all(errors)
+
+
+def lines_to_update(
+    service_type: str, items: Sequence[OrderItemIn] | None
+) -> Sequence[OrderItemIn] | None:
+    """The lines an update replaces the order's with, or ``None`` for a last-mile order, whose
+    packed order has no lines: a delivery or pickup update must list its items (as Connect's
+    "Update an order" does), a last-mile one must not."""
+    if service_type == rules.LAST_MILE:
+        if items:
+            raise InvalidParameter(NO_LAST_MILE_ITEMS, key="items")
+        return None
+    if not items:
+        raise InvalidParameter("can't be blank", key="items")
+    return items
 
 
 def check_units(service_type: str, lines: Sequence[OrderItemIn]) -> None:
@@ -126,7 +169,7 @@ def new_line(item: OrderItemIn, resolved: Resolved) -> OrderItem:
 
 
 async def replace_lines(session: AsyncSession, order: Order, items: Sequence[OrderItemIn]) -> None:
-    """Reference §4.5 update: a known ``line_num`` updates that line (restoring it if it was
+    """An update: a known ``line_num`` updates that line (restoring it if it was
     removed; its product never changes), a new one adds a line, an omitted one is removed (kept,
     flagged ``removed``). A product already on a live line given a new ``line_num`` is
     ``Duplicate items``."""

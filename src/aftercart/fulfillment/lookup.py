@@ -5,7 +5,7 @@ that change the same order (or its items) run one after the other; on SQLite eve
 transaction is already exclusive (``BEGIN IMMEDIATE``).
 """
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -19,14 +19,19 @@ _WITH_ITEMS = (
 )
 
 
+#: Built once: building a statement (its clauses, options and cache key) costs more CPU per
+#: request than SQLite takes to run it.
+_BY_ID = select(Order).where(Order.order_id == bindparam("order_id"))
+_FIND = {False: _BY_ID, True: _BY_ID.options(*_WITH_ITEMS)}
+_LOCKED = _BY_ID.with_for_update(of=Order).execution_options(populate_existing=True)
+_LOCK = {False: _LOCKED, True: _LOCKED.options(*_WITH_ITEMS)}
+
+
 async def find_order(
     session: AsyncSession, order_id: str, *, with_items: bool = True
 ) -> Order | None:
     """The order; with its items and their products unless ``with_items`` is false."""
-    statement = select(Order).where(Order.order_id == order_id)
-    if with_items:
-        statement = statement.options(*_WITH_ITEMS)
-    return await session.scalar(statement)
+    return await session.scalar(_FIND[with_items], {"order_id": order_id})
 
 
 async def order_for_update(
@@ -34,12 +39,4 @@ async def order_for_update(
 ) -> Order | None:
     """The order, with the order row locked until commit; with its items and their products
     unless ``with_items`` is false (for a change to one line, which loads just that line)."""
-    statement = (
-        select(Order)
-        .where(Order.order_id == order_id)
-        .with_for_update(of=Order)
-        .execution_options(populate_existing=True)
-    )
-    if with_items:
-        statement = statement.options(*_WITH_ITEMS)
-    return await session.scalar(statement)
+    return await session.scalar(_LOCK[with_items], {"order_id": order_id})

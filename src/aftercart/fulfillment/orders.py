@@ -1,4 +1,4 @@
-"""Fulfillment orders (reference §4.5): create, read, update while ``brand_new``, cancel.
+"""Fulfillment orders: create, read, update while ``brand_new``, cancel (``retailer_driven``).
 
 Each change records one event in the same transaction (``events.outbox``), last in its unit of
 work.
@@ -25,11 +25,10 @@ from aftercart.fulfillment.snapshot import OrderSnapshot, read_user_order
 from aftercart.fulfillment.users import TAKEN, active_user, insert_new
 from aftercart.models import Order, ServiceOption, User
 
-CANCELED_BY_RETAILER = "Canceled by the retailer"
 DEFAULT_LOCALE = "en-US"
 
 
-def _window_metadata(order: Order) -> dict[str, Any]:
+def window_metadata(order: Order) -> dict[str, Any]:
     return {
         "service_type": order.service_type,
         "delivery_window": {
@@ -49,7 +48,7 @@ def _customer(current: dict[str, Any], override: OrderUser | None) -> dict[str, 
 
 
 def _check_phone(user: User, customer: dict[str, Any]) -> None:
-    """Reference §4.1: without a phone on the user, the order's ``user`` must bring one."""
+    """Without a phone on the user, the order's ``user`` must bring one."""
     if not (customer.get("phone_number") or user.phone_number):
         raise InvalidParameter("can't be blank", key="user.phone_number")
 
@@ -109,7 +108,7 @@ async def create_order(
         point = geo.zip_centroid(geo.normalize_postal_code(body.address.postal_code))
         order.latitude, order.longitude = point if point else (None, None)
     await insert_new(session, order, key="order_id")
-    await record_event(session, names.BRAND_NEW, order=order, metadata=_window_metadata(order))
+    await record_event(session, names.BRAND_NEW, order=order, metadata=window_metadata(order))
     return order
 
 
@@ -125,9 +124,10 @@ async def get_order(session: AsyncSession, *, user_id: str, order_id: str) -> Or
     return found.order
 
 
-async def _order_to_change(
+async def order_to_change(
     session: AsyncSession, *, user_id: str, order_id: str
 ) -> tuple[User, Order]:
+    """The active user and their order, locked for the change (another user's is a 404)."""
     user = await active_user(session, user_id)
     order = await order_for_update(session, order_id)
     if order is None or order.user_id != user.user_id:
@@ -138,12 +138,14 @@ async def _order_to_change(
 async def update_order(
     session: AsyncSession, *, user_id: str, order_id: str, body: OrderUpdate, now: datetime
 ) -> Order:
-    """Only while ``brand_new`` (reference §4.5); a new hold moves the order to its slot."""
-    user, order = await _order_to_change(session, user_id=user_id, order_id=order_id)
+    """Only while ``brand_new``; a new hold moves the order to its slot."""
+    user, order = await order_to_change(session, user_id=user_id, order_id=order_id)
     if order.workflow_state != rules.BRAND_NEW:
         raise IncompatibleOrderStatus()
-    await items.replace_lines(session, order, body.items)
-    items.check_units(order.service_type, body.items)
+    lines = items.lines_to_update(order.service_type, body.items)
+    if lines is not None:
+        await items.replace_lines(session, order, lines)
+        items.check_units(order.service_type, lines)
     customer = _customer(order.customer or {}, body.user)
     _check_phone(user, customer)
     if body.service_option_hold_id is not None:
@@ -162,21 +164,24 @@ async def update_order(
     order.customer = customer
     order.updated_at = now
     await session.flush()
-    await record_event(session, names.ORDER_UPDATED, order=order, metadata=_window_metadata(order))
+    await record_event(session, names.ORDER_UPDATED, order=order, metadata=window_metadata(order))
     return order
 
 
 async def cancel_order(session: AsyncSession, *, user_id: str, order_id: str) -> Order:
-    _, order = await _order_to_change(session, user_id=user_id, order_id=order_id)
+    _, order = await order_to_change(session, user_id=user_id, order_id=order_id)
     if order.workflow_state not in rules.CANCELABLE_STATES:
         raise IncompatibleOrderStatus()
     order.workflow_state = rules.CANCELED
-    order.cancellation_reason = CANCELED_BY_RETAILER
+    order.cancellation_reason = rules.API_CANCELLATION.value
     await session.flush()
     await record_event(
         session,
         names.CANCELED,
         order=order,
-        metadata={"cancellation_reason": order.cancellation_reason},
+        metadata={
+            "status": rules.order_status(rules.CANCELED),
+            "cancellation_reason": order.cancellation_reason,
+        },
     )
     return order

@@ -1,43 +1,66 @@
-"""The Connect fulfillment API over HTTP (reference §4): users, stores, time slots, orders."""
+"""The Connect fulfillment API over HTTP: users, stores, time slots, orders, replacement
+selections and tips."""
 
 from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Path, Response
 
-from aftercart.auth.deps import FulfillmentClient
+from aftercart.auth.deps import FulfillmentClient, OrderEditor
 from aftercart.config import Settings, SettingsDep
 from aftercart.db.session import SessionDep, TransactionalRoute
 from aftercart.db.types import utcnow
-from aftercart.fulfillment import orders, rules, slots, stores, users
+from aftercart.fulfillment import (
+    addresses,
+    orders,
+    replacements,
+    rules,
+    slots,
+    stores,
+    tips,
+    users,
+)
+from aftercart.fulfillment.order_links import OrderLinks, OrderLinksDep
 from aftercart.fulfillment.schemas import (
+    AddressCreate,
     DeliveryOrderCreate,
     OrderCreate,
     OrderUpdate,
     PickupOrderCreate,
+    ReplacementSelections,
     SlotSearch,
     StoreSearch,
+    TipUpdate,
     UserCreate,
     UserUpdate,
 )
 from aftercart.fulfillment.snapshot import snapshot_of
 from aftercart.fulfillment.views import (
+    AddressOut,
     HoldEnvelope,
     OrderOut,
     ServiceOptionsOut,
     StoresOut,
     UserOut,
+    address_out,
     hold_out,
     order_out,
     store_out,
     user_out,
 )
+from aftercart.models import Order
 from aftercart.wire import json_response
 
 router = APIRouter(prefix="/v2/fulfillment", tags=["fulfillment"], route_class=TransactionalRoute)
 
-#: Reserve and cancel take no body, but an empty one, ``""`` or ``{}`` is accepted (issue 2 §4).
-NoBody = Annotated[Any, Body()]
+#: Reserve and cancel take no body, but an empty one, ``""`` or ``{}`` is accepted.
+NoBody = Annotated[
+    Any,
+    Body(
+        description="Ignored: no body, an empty one, or {}.",
+        openapi_examples={"empty": {"summary": "An empty object", "value": {}}},
+    ),
+]
 AcceptLanguage = Annotated[str | None, Header()]
 
 
@@ -57,6 +80,15 @@ async def update_user(
 ) -> UserOut:
     """Works on an inactive user too: ``{"active": true}`` activates them again."""
     return user_out(await users.update_user(session, user_id=user_id, body=body))
+
+
+@router.post("/users/{user_id}/addresses")
+async def create_user_address(
+    user_id: str, body: AddressCreate, session: SessionDep, _: FulfillmentClient
+) -> AddressOut:
+    """Validates and keeps the address, creating the user first when new (``first_name`` is
+    then needed); ``long_distance_delivery`` when no delivery store is within 30 minutes."""
+    return address_out(await addresses.add_address(session, user_id=user_id, body=body))
 
 
 async def _stores(session: SessionDep, body: StoreSearch, service_type: str) -> StoresOut:
@@ -91,6 +123,11 @@ async def _options(
         items=body.items,
         now=utcnow(),
         policy=slots.SlotPolicy(days=settings.slot_days, capacity=settings.slot_capacity),
+        eta_kinds=rules.eta_kinds(
+            service_type,
+            with_eta=body.with_eta_options,
+            with_priority_eta=body.with_priority_eta_options,
+        ),
     )
     return ServiceOptionsOut(service_options=options)
 
@@ -131,6 +168,7 @@ async def reserve_service_option(
 async def _create_order(
     session: SessionDep,
     client: FulfillmentClient,
+    links: OrderLinksDep,
     user_id: str,
     body: OrderCreate,
     service_type: str,
@@ -145,7 +183,11 @@ async def _create_order(
         locale=rules.locale_from_accept_language(accept_language),
         now=utcnow(),
     )
-    return order_out(snapshot_of(order))
+    return _order_out(order, links)
+
+
+def _order_out(order: Order, links: OrderLinks) -> OrderOut:
+    return order_out(snapshot_of(order), order_url=links.url(order.order_id))
 
 
 @router.post("/users/{user_id}/orders/delivery")
@@ -154,9 +196,10 @@ async def create_delivery_order(
     body: DeliveryOrderCreate,
     session: SessionDep,
     client: FulfillmentClient,
+    links: OrderLinksDep,
     accept_language: AcceptLanguage = None,
 ) -> OrderOut:
-    return await _create_order(session, client, user_id, body, "delivery", accept_language)
+    return await _create_order(session, client, links, user_id, body, "delivery", accept_language)
 
 
 @router.post("/users/{user_id}/orders/pickup")
@@ -165,27 +208,70 @@ async def create_pickup_order(
     body: PickupOrderCreate,
     session: SessionDep,
     client: FulfillmentClient,
+    links: OrderLinksDep,
     accept_language: AcceptLanguage = None,
 ) -> OrderOut:
-    return await _create_order(session, client, user_id, body, "pickup", accept_language)
+    return await _create_order(session, client, links, user_id, body, "pickup", accept_language)
 
 
 @router.get("/users/{user_id}/orders/{order_id}", response_model=OrderOut)
 async def get_order(
-    user_id: str, order_id: str, session: SessionDep, _: FulfillmentClient
+    user_id: str, order_id: str, session: SessionDep, _: FulfillmentClient, links: OrderLinksDep
 ) -> Response:
     order = await orders.get_order(session, user_id=user_id, order_id=order_id)
-    return json_response(order_out(order))
+    return json_response(order_out(order, order_url=links.url(order.order_id)))
 
 
 @router.put("/users/{user_id}/orders/{order_id}")
 async def update_order(
-    user_id: str, order_id: str, body: OrderUpdate, session: SessionDep, _: FulfillmentClient
+    user_id: str,
+    order_id: str,
+    body: OrderUpdate,
+    session: SessionDep,
+    _: OrderEditor,
+    links: OrderLinksDep,
 ) -> OrderOut:
     order = await orders.update_order(
         session, user_id=user_id, order_id=order_id, body=body, now=utcnow()
     )
-    return order_out(snapshot_of(order))
+    return _order_out(order, links)
+
+
+@router.put("/users/{user_id}/orders/{order_id}/replacement_selections")
+async def set_replacement_selections(
+    user_id: str,
+    order_id: str,
+    body: ReplacementSelections,
+    session: SessionDep,
+    _: FulfillmentClient,
+    links: OrderLinksDep,
+) -> OrderOut:
+    """The customer's replacements for some lines, while the order is ``brand_new``,
+    ``acknowledged`` or ``picking``; each overwrites its line's ``replacement_items``."""
+    order = await replacements.set_replacements(
+        session, user_id=user_id, order_id=order_id, body=body, now=utcnow()
+    )
+    return _order_out(order, links)
+
+
+@router.put("/users/{user_id}/orders/{order_id}/tip")
+async def update_tip(
+    user_id: str,
+    order_id: str,
+    body: TipUpdate,
+    session: SessionDep,
+    _: FulfillmentClient,
+    links: OrderLinksDep,
+) -> OrderOut:
+    """A delivered delivery order's tip (before delivery: update the order)."""
+    order = await tips.update_tip(
+        session,
+        user_id=user_id,
+        order_id=order_id,
+        tip_amount_cents=body.tip_amount_cents,
+        now=utcnow(),
+    )
+    return _order_out(order, links)
 
 
 @router.post("/users/{user_id}/orders/{order_id}/cancel")
@@ -194,7 +280,10 @@ async def cancel_order(
     order_id: str,
     session: SessionDep,
     _: FulfillmentClient,
+    links: OrderLinksDep,
     body: NoBody = None,
 ) -> OrderOut:
+    """Cancels a ``brand_new`` or ``acknowledged`` order (``cancellation_reason``
+    ``retailer_driven``)."""
     canceled = await orders.cancel_order(session, user_id=user_id, order_id=order_id)
-    return order_out(snapshot_of(canceled))
+    return _order_out(canceled, links)

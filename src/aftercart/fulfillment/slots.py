@@ -1,4 +1,4 @@
-"""Time slots (reference §4.4): generated on demand, counted, reserved with a hold.
+"""Time slots: generated on demand, counted, reserved with a hold.
 
 A slot's places are taken by its live orders (any not canceled) and by unexpired holds of
 *other* users: a user's own hold is the place that user is about to book. Every change that takes
@@ -130,14 +130,21 @@ async def list_options(
     items: list[CartItem],
     now: datetime,
     policy: SlotPolicy,
+    eta_kinds: tuple[str, ...] = (),
 ) -> list[ServiceOptionOut]:
-    """The coming windows of a store, with the places left for this user."""
+    """The coming windows of a store, with the places left for this user; the ETA options
+    asked for (see :func:`rules.eta_kinds`) come first, when the store is delivering then."""
     await active_user(session, user_id)
     store = await store_offering(session, location_code, service_type)
     await resolve_items(session, items, code=2000, message="Invalid items")
     zone = geo.zone_for_postal_code(store.postal_code)
+    slots = []
+    for kind in eta_kinds:
+        window = rules.eta_window(kind, now=now, zone=zone)
+        if window is not None:
+            slots += await _ensure_slots(session, store, kind, [window], policy.capacity)
     windows = rules.slot_windows(now=now, days=policy.days, zone=zone, service_type=service_type)
-    slots = await _ensure_slots(session, store, service_type, windows, policy.capacity)
+    slots += await _ensure_slots(session, store, service_type, windows, policy.capacity)
     counts = await remaining_by_slot(session, [slot.id for slot in slots], user_id=user_id, now=now)
     return [
         service_option_out(
@@ -149,6 +156,16 @@ async def list_options(
         )
         for slot in slots
     ]
+
+
+async def store_slots(
+    session: AsyncSession, store: Store, service_type: str, *, now: datetime, policy: SlotPolicy
+) -> list[ServiceOption]:
+    """Every coming slot of the store for the service, earliest first (created on first sight):
+    for a caller that picks a slot itself, such as a dispatch last-mile order."""
+    zone = geo.zone_for_postal_code(store.postal_code)
+    windows = rules.slot_windows(now=now, days=policy.days, zone=zone, service_type=service_type)
+    return await _ensure_slots(session, store, service_type, windows, policy.capacity)
 
 
 async def lock_slot(session: AsyncSession, slot_id: int) -> ServiceOption | None:
@@ -173,12 +190,12 @@ async def option_view(
 async def reserve(
     session: AsyncSession, *, user_id: str, service_option_id: int, now: datetime, ttl: timedelta
 ) -> tuple[ServiceOptionHold, ServiceOptionOut]:
-    """Reference §4.4: a new hold replaces the user's previous one (even on the same slot)."""
+    """A new hold replaces the user's previous one (even on the same slot)."""
     await active_user(session, user_id, lock=True)
     slot = await lock_slot(session, service_option_id)
     if slot is None:
         raise NotFound("Service option not found")
-    if not rules.slot_open(slot.window_starts_at, now):
+    if not rules.option_open(slot.service_type, slot.window_starts_at, now):
         raise InvalidParameter(CLOSED, key="service_option_id")
     if await places_left(session, slot, user_id=user_id, now=now) < 1:
         raise InvalidParameter(FULL, key="service_option_id")
@@ -208,16 +225,17 @@ async def book(
 ) -> ServiceOption:
     """Takes a place in the hold's slot for an order and uses the hold up.
 
-    An expired hold still books while the slot has room (reference §4.5). ``order_pk`` names an
+    An expired hold still books while the slot has room. ``order_pk`` names an
     existing order being moved, which does not count against its own slot.
     """
     key = "service_option_hold_id"
     slot = await lock_slot(session, hold.service_option_id)
     if slot is None:
         raise InvalidParameter("Service option hold not found", key=key)
-    if slot.service_type != service_type:
-        raise InvalidParameter(f"is for {slot.service_type}, not {service_type}", key=key)
-    if not rules.slot_open(slot.window_starts_at, now):
+    sold = rules.service_of(slot.service_type)
+    if sold != service_type:
+        raise InvalidParameter(f"is for {sold}, not {service_type}", key=key)
+    if not rules.option_open(slot.service_type, slot.window_starts_at, now):
         raise InvalidParameter(CLOSED, key=key)
     left = await places_left(
         session, slot, user_id=hold.user_id, now=now, exclude_order_pk=order_pk

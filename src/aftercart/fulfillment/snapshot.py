@@ -185,6 +185,15 @@ _USER_AND_ORDER = _with_lines(
 )
 
 
+_ORDER_BY_ID = _with_lines(select(*_ORDER_COLUMNS).where(Order.order_id == bindparam("order_id")))
+
+
+async def read_order_by_id(session: AsyncSession, order_id: str) -> OrderSnapshot | None:
+    """Any user's order: for the status page, whose signed link stands in for the user."""
+    rows = list(await session.execute(_ORDER_BY_ID, {"order_id": order_id}))
+    return _snapshot(rows) if rows else None
+
+
 async def read_order(
     session: AsyncSession, *, order_id: str, user_id: str | None
 ) -> OrderSnapshot | None:

@@ -1,4 +1,4 @@
-"""Finding stores (reference §4.3): nearest first, only those offering the service."""
+"""Finding stores: nearest first, only those offering the service."""
 
 from typing import Final
 
@@ -11,7 +11,7 @@ from aftercart.fulfillment.schemas import FindBy
 from aftercart.models import Store
 
 #: How far a store reaches: delivery about a 30-minute drive, pickup a longer trip by the customer.
-RADIUS_KM: Final = {"delivery": 16.0, "pickup": 80.0}
+RADIUS_KM: Final = {"delivery": 16.0, "pickup": 80.0, "last_mile": 16.0}
 
 
 async def _postal_code_point(session: AsyncSession, postal_code: str) -> tuple[float, float]:
@@ -37,7 +37,7 @@ async def _search_point(
         if find_by.longitude is None:
             raise InvalidParameter("can't be blank", key="find_by.longitude")
         return find_by.latitude, find_by.longitude
-    if service_type == "delivery" and not find_by.address_line_1:
+    if service_type != "pickup" and not find_by.address_line_1:
         raise InvalidParameter("can't be blank", key="find_by.address_line_1")
     if not find_by.postal_code:
         raise InvalidParameter("can't be blank", key="find_by.postal_code")
@@ -51,7 +51,7 @@ async def find_stores(
     latitude, longitude = await _search_point(session, find_by, service_type)
     radius = RADIUS_KM[service_type]
     min_lat, max_lat, min_lon, max_lon = geo.bounding_box(latitude, longitude, radius)
-    offers = Store.delivery if service_type == "delivery" else Store.pickup
+    offers = Store.pickup if service_type == "pickup" else Store.delivery
     candidates = await session.scalars(
         select(Store).where(
             offers,
@@ -74,6 +74,6 @@ async def store_offering(session: AsyncSession, location_code: str, service_type
     store = await session.get(Store, location_code)
     if store is None:
         raise InvalidParameter("Store not found", key="location_code")
-    if not (store.delivery if service_type == "delivery" else store.pickup):
+    if not (store.pickup if service_type == "pickup" else store.delivery):
         raise InvalidParameter(f"does not offer {service_type}", key="location_code")
     return store

@@ -15,6 +15,7 @@ from aftercart.models import (
     ServiceOptionHold,
     Store,
     User,
+    UserAddress,
 )
 
 
@@ -35,6 +36,36 @@ def user_out(user: User) -> UserOut:
         phone_number=user.phone_number,
         locale=user.locale,
         active=user.active,
+    )
+
+
+class AddressOut(BaseModel):
+    """The validated address: use it, as it is here, to create the user's orders."""
+
+    user_id: str
+    address_line_1: str
+    address_line_2: str | None
+    address_type: str | None
+    city: str
+    state: str
+    postal_code: str = Field(description="A US ZIP code in its 5 digits.")
+    zip_plus_four: str | None = Field(description="The ZIP+4 add-on code, when one was sent.")
+    long_distance_delivery: bool = Field(
+        description="No delivery store within a 30-minute drive of the address."
+    )
+
+
+def address_out(address: UserAddress) -> AddressOut:
+    return AddressOut(
+        user_id=address.user_id,
+        address_line_1=address.address_line_1,
+        address_line_2=address.address_line_2,
+        address_type=address.address_type,
+        city=address.city,
+        state=address.state,
+        postal_code=address.postal_code,
+        zip_plus_four=address.zip_plus_four,
+        long_distance_delivery=address.long_distance_delivery,
     )
 
 
@@ -79,7 +110,9 @@ def store_out(store: Store, distance_km: float) -> StoreOut:
 
 
 class Window(BaseModel):
-    type: Literal["scheduled"] = "scheduled"
+    type: Literal["scheduled", "eta", "priority_eta"] = Field(
+        description="`eta` and `priority_eta` (delivery only): delivery by `end_at`."
+    )
     start_at: datetime
     end_at: datetime
 
@@ -119,7 +152,8 @@ def _reference(slot: ServiceOption) -> str:
     document = {
         "service_option_id": slot.id,
         "location_code": slot.location_code,
-        "service_type": slot.service_type,
+        "service_type": rules.service_of(slot.service_type),
+        "window_type": rules.window_type(slot.service_type),
         "window_starts_at": slot.window_starts_at.isoformat(),
         "window_ends_at": slot.window_ends_at.isoformat(),
     }
@@ -131,9 +165,13 @@ def service_option_out(slot: ServiceOption, *, remaining: int, zone: tzinfo) -> 
         id=slot.id,
         service_option_reference=_reference(slot),
         date=slot.window_starts_at.astimezone(zone).date(),
-        service_type=slot.service_type,
+        service_type=rules.service_of(slot.service_type),
         location_code=slot.location_code,
-        window=Window(start_at=slot.window_starts_at, end_at=slot.window_ends_at),
+        window=Window(
+            type=rules.window_type(slot.service_type),
+            start_at=slot.window_starts_at,
+            end_at=slot.window_ends_at,
+        ),
         availability=Availability(
             available=remaining > 0, remaining=remaining, capacity=slot.capacity
         ),
@@ -171,9 +209,11 @@ class OrderItemOut(BaseModel):
 class OrderOut(BaseModel):
     id: str
     status: str
-    order_url: str | None
+    order_url: str | None = Field(
+        description="The hosted order status page, for the customer (signed: no login needed)."
+    )
     created_at: datetime
-    cancellation_reason: str | None
+    cancellation_reason: rules.CancellationReason | None
     locale: str | None
     fulfillment_details: FulfillmentDetails
     items: list[OrderItemOut]
@@ -210,15 +250,16 @@ def item_out(item: Line, *, picked: bool) -> OrderItemOut:
     )
 
 
-def order_out(order: OrderSnapshot) -> OrderOut:
+def order_out(order: OrderSnapshot, *, order_url: str) -> OrderOut:
     """From a read (:mod:`.snapshot`), or a write's order through ``snapshot_of``."""
     picked = rules.picking_started(order.workflow_state)
+    reason = order.cancellation_reason
     return OrderOut(
         id=order.order_id,
         status=rules.order_status(order.workflow_state),
-        order_url=None,
+        order_url=order_url,
         created_at=order.created_at,
-        cancellation_reason=order.cancellation_reason,
+        cancellation_reason=rules.CancellationReason(reason) if reason else None,
         locale=rules.posix_locale(order.locale),
         fulfillment_details=FulfillmentDetails(
             store_location=order.location_code,

@@ -1,6 +1,7 @@
-"""Pure rules of the Yandex Eats feedback push (seed 003): formats, error codes, dedupe key.
+"""Pure rules of the Yandex Eats feedback push (its partner.feedback.post page): formats, error
+codes, dedupe key.
 
-Date-times are checked against the exact forms the seed documents, not parsed leniently:
+Date-times are checked against the exact forms Yandex Eats documents, not parsed leniently:
 
 * ``feedback.createdAt`` and ``orderInfo.createdAt``: RFC 3339 WITH fractional seconds
   (``Y-m-d\\TH:i:s.uP``), 1 to 6 digits, e.g. ``1937-01-01T12:00:27.870000+00:20``;
@@ -10,6 +11,7 @@ Date-times are checked against the exact forms the seed documents, not parsed le
 Both need an upper-case ``T`` and a zone: ``±hh:mm`` (hours to 23, minutes to 59) or ``Z``.
 """
 
+import hashlib
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -133,6 +135,15 @@ def validation_problems(errors: Sequence[ErrorDetails]) -> list[AftercartError]:
     return problems
 
 
+#: The length of the ratings' ``dedupe_key`` column.
+DEDUPE_KEY_MAX = 255
+
+
 def dedupe_key(feedback_id: str | None, eats_id_value: str) -> str:
-    """A resend is recognised by the feedback id, or by the order's ``eatsId`` without one."""
-    return f"id:{feedback_id}" if feedback_id else f"eats:{eats_id_value}"
+    """A resend is recognised by the feedback id, or by the order's ``eatsId`` without one.
+
+    A key too long for its column is replaced by its SHA-256, so that a resend still finds it."""
+    key = f"id:{feedback_id}" if feedback_id else f"eats:{eats_id_value}"
+    if len(key) <= DEDUPE_KEY_MAX:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()

@@ -1,4 +1,5 @@
-"""Marketplaces: their credentials, their tokens and the feedback they push (seed 003)."""
+"""Marketplaces: their credentials, their tokens and the feedback they push (Yandex Eats'
+partner.feedback.post)."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,13 @@ GRANT_TYPE = "marketplace"
 DEFAULT_SCOPE = "read write"
 EXPIRED_REASON = "Access token has been expired. You should request a new one"
 MISSING_REASON = "Access token was not passed. You should request a new one"
+
+
+class InvalidClient(AftercartError):
+    """A failed client authentication at the token endpoint (counted by the token limits)."""
+
+    default_message = "Unknown client_id or wrong client_secret"
+    default_code = rules.INVALID_CLIENT
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,7 @@ async def issue_token(
         raise MultipleErrors(problems)
     client = await authenticate_client(session, client_id, client_secret, kind=KIND)
     if client is None:
-        raise AftercartError("Unknown client_id or wrong client_secret", code=rules.INVALID_CLIENT)
+        raise InvalidClient()
     issued = await store_token(
         session,
         client_id=client.client_id,

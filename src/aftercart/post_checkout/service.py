@@ -1,4 +1,5 @@
-"""The customer's view of their order after checkout: handling, items, replacement decisions, chat.
+"""The customer's view of their order after checkout: the order, handling, items, replacement
+decisions, chat and the order's messages.
 
 A user sees only their own orders; someone else's order is answered exactly like a missing one.
 """
@@ -10,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftercart import models
 from aftercart.db.types import utcnow
-from aftercart.errors import NotFound
+from aftercart.errors import Forbidden, IncompatibleOrderStatus, NotFound
 from aftercart.events import names
 from aftercart.events.outbox import record_event
 from aftercart.events.payloads import item_payload
@@ -18,14 +19,19 @@ from aftercart.fulfillment import geo
 from aftercart.fulfillment import rules as order_rules
 from aftercart.fulfillment.lookup import find_order, order_for_update
 from aftercart.fulfillment.snapshot import Line, ProductCodes, read_order
-from aftercart.post_checkout import rules
+from aftercart.post_checkout import lifecycle, rules, runner
 from aftercart.post_checkout import schemas as s
 
 ORDER_NOT_FOUND = "Order not found"
 ITEM_NOT_FOUND = "Order item not found"
+SHOPPER_INFORMATION_REMOVED = "Shopper information is not available for this order"
+CHAT_EXPIRED = (
+    "The chat has expired: messages can no longer be sent 24 hours after the order was "
+    "delivered or canceled."
+)
 
 
-async def _own_order(
+async def own_order(
     session: AsyncSession,
     *,
     order_id: str,
@@ -68,10 +74,31 @@ _HANDLING = (
 )
 
 
-async def handling(
+async def get_order(
     session: AsyncSession, *, order_id: str, user_id: str | None
+) -> s.PostCheckoutOrder:
+    """The order's high-level facts: when it was created, its fulfillment type and workflow
+    state as the "Get an order" page names them, and its delivery window."""
+    order = await own_order(session, order_id=order_id, user_id=user_id, with_items=False)
+    return s.PostCheckoutOrder(
+        id=order.order_id,
+        created_at=order.created_at,
+        fulfillment_type=rules.fulfillment_type(order.service_type),
+        workflow_state=rules.wire_workflow_state(
+            service_type=order.service_type,
+            workflow_state=order.workflow_state,
+            pickup_view=await runner.customer_view(session, order),
+        ),
+        window_starts_at=order.window_starts_at,
+        window_ends_at=order.window_ends_at,
+    )
+
+
+async def handling(
+    session: AsyncSession, *, order_id: str, user_id: str | None, remove_shopper: bool = False
 ) -> s.OrderHandlingResponse:
-    """The order with its shopper and, for pickup, its store, in one query."""
+    """The order with its shopper and, for pickup, its store, in one query. With the
+    shopper information removed, the answer has no ``shopper``."""
     params = {"order_id": order_id, "user_id": user_id}
     row = (await session.execute(_HANDLING, params)).one_or_none()
     if row is None or user_id is None:
@@ -89,7 +116,7 @@ async def handling(
     else:
         address, coordinates = _delivery_place(row.address, row.latitude, row.longitude)
     shopper = None
-    if row.shopper_name is not None:
+    if row.shopper_name is not None and not remove_shopper:
         phone = rules.mask_phone(row.shopper_phone) if row.shopper_phone else None
         shopper = s.HandlingShopper(name=row.shopper_name, phone_number=phone)
     return s.OrderHandlingResponse(
@@ -163,7 +190,7 @@ async def decide_replacement(
 ) -> s.ReplacementResponse:
     """Applies the customer's decision; REJECTED refunds the item but keeps the replacement
     product, so the customer's view still shows what was turned down."""
-    order = await _own_order(session, order_id=order_id, user_id=user_id, lock=True)
+    order = await own_order(session, order_id=order_id, user_id=user_id, lock=True)
     item = next((i for i in order.items if i.line_num == line_num and not i.removed), None)
     if item is None:
         raise NotFound(ITEM_NOT_FOUND)
@@ -185,24 +212,57 @@ async def decide_replacement(
     return s.ReplacementResponse(id=item.line_num, replacement_status=decision)
 
 
-async def messages(
-    session: AsyncSession, *, order_id: str, user_id: str | None
-) -> s.ChatMessagesResponse:
-    order = await _own_order(session, order_id=order_id, user_id=user_id, with_items=False)
+async def _chat(
+    session: AsyncSession, order: models.Order, *, remove_shopper: bool
+) -> tuple[list[models.ChatMessage], bool]:
+    """The order's chat, oldest first, and whether it has expired (then it is empty)."""
+    if remove_shopper:
+        raise Forbidden(SHOPPER_INFORMATION_REMOVED, code=None)
+    ended = await lifecycle.ended_at(session, order)
+    if rules.chat_expired(ended_at=ended, now=utcnow()):
+        return [], True
     rows = await session.scalars(
         select(models.ChatMessage)
         .where(models.ChatMessage.order_pk == order.id)
         .order_by(models.ChatMessage.id)
     )
+    return list(rows), False
+
+
+async def messages(
+    session: AsyncSession, *, order_id: str, user_id: str | None, remove_shopper: bool = False
+) -> s.ChatMessagesResponse:
+    order = await own_order(session, order_id=order_id, user_id=user_id, with_items=False)
+    rows, _ = await _chat(session, order, remove_shopper=remove_shopper)
     return s.ChatMessagesResponse(messages=[message_view(m) for m in rows])
 
 
+async def order_messages(
+    session: AsyncSession, *, order_id: str, user_id: str | None, remove_shopper: bool = False
+) -> s.OrderMessagesResponse:
+    """The chat (empty once expired) and the automated notifications of the order's events."""
+    order = await own_order(session, order_id=order_id, user_id=user_id, with_items=False)
+    rows, expired = await _chat(session, order, remove_shopper=remove_shopper)
+    return s.OrderMessagesResponse(
+        chat_messages=[order_chat_view(m) for m in rows],
+        lifecycle_messages=await lifecycle.lifecycle_messages(session, order),
+        metadata=s.OrderMessagesMetadata(is_expired=expired),
+    )
+
+
 async def send_message(
-    session: AsyncSession, *, order_id: str, user_id: str | None, body: str
+    session: AsyncSession,
+    *,
+    order_id: str,
+    user_id: str | None,
+    body: str,
+    remove_shopper: bool = False,
 ) -> s.ChatMessage:
-    order = await _own_order(
+    order = await own_order(
         session, order_id=order_id, user_id=user_id, lock=True, with_items=False
     )
+    if remove_shopper:
+        raise Forbidden(SHOPPER_INFORMATION_REMOVED, code=None)
     return await add_message(session, order=order, sender="customer", body=body)
 
 
@@ -213,8 +273,12 @@ async def add_message(
 
     The caller holds the order's lock (:func:`order_for_update`), so messages of one order are
     written one at a time: ids follow the conversation, and ``created_at`` never goes back (it is
-    held at the last message's time should the clock step backwards).
+    held at the last message's time should the clock step backwards). An expired chat (24 hours
+    after delivery or cancellation) takes no more messages, from either side.
     """
+    ended = await lifecycle.ended_at(session, order)
+    if rules.chat_expired(ended_at=ended, now=utcnow()):
+        raise IncompatibleOrderStatus(CHAT_EXPIRED)
     last = await session.scalar(
         select(func.max(models.ChatMessage.created_at)).where(
             models.ChatMessage.order_pk == order.id
@@ -228,7 +292,10 @@ async def add_message(
     await session.flush()
     view = message_view(message)
     await record_event(
-        session, names.CHAT_MESSAGE, order=order, metadata={"message": view.model_dump(mode="json")}
+        session,
+        names.CHAT_MESSAGE,
+        order=order,
+        metadata={"topic_id": str(order.id), "message": view.model_dump(mode="json")},
     )
     return view
 
@@ -237,6 +304,19 @@ def message_view(message: models.ChatMessage) -> s.ChatMessage:
     return s.ChatMessage(
         id=str(message.id),
         sender=message.sender,
+        body=message.body,
+        created_at=message.created_at,
+    )
+
+
+def order_chat_view(message: models.ChatMessage) -> s.OrderChatMessage:
+    sender = rules.CHAT_PARTIES[message.sender]
+    recipient = next(party for party in rules.CHAT_PARTIES.values() if party != sender)
+    return s.OrderChatMessage(
+        id=message.id,
+        order_id=message.order_pk,
+        sender_type=sender,
+        recipient_type=recipient,
         body=message.body,
         created_at=message.created_at,
     )
