@@ -1,5 +1,9 @@
-"""Background loops that ``aftercart serve`` runs beside the API: the event-stream broker and,
-unless ``AFTERCART_RUN_WORKER`` is false, the webhook delivery worker."""
+"""Background loops that ``aftercart serve`` runs beside the API: the event-stream broker,
+unless ``AFTERCART_RUN_WORKER`` is false the webhook delivery worker, and in the sandbox with
+``AFTERCART_SHOPPER_MOVE_SECONDS`` set the shoppers moving towards their customers, with
+``AFTERCART_LATE_PICKUP_SECONDS`` set the late-pickup timer, and the order timers (Late delivery,
+Rating reminder) unless ``AFTERCART_LATE_DELIVERY_SECONDS`` / ``AFTERCART_RATING_REMINDER_SECONDS``
+turn them off."""
 
 import asyncio
 import contextlib
@@ -12,6 +16,9 @@ from aftercart.config import Settings
 from aftercart.db.aftercommit import AfterCommit, DeliveriesDue, EventCommitted
 from aftercart.events.stream import channel
 from aftercart.events.stream.broker import Broker, Sessions
+from aftercart.post_checkout.order_timers import order_timers
+from aftercart.post_checkout.pickup_tasks import late_pickups
+from aftercart.post_checkout.tasks import moving_shoppers
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +31,12 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
     after_commit: AfterCommit = app.state.after_commit
     async with channel.connected(sessions, settings, after_commit) as broker:
         app.state.broker = broker
-        async with _webhook_worker(sessions, settings, broker, after_commit):
+        async with (
+            _webhook_worker(sessions, settings, broker, after_commit),
+            moving_shoppers(sessions, app.state.read_sessions, settings),
+            late_pickups(sessions, app.state.read_sessions, settings),
+            order_timers(sessions, app.state.read_sessions, settings),
+        ):
             yield
 
 

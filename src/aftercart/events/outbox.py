@@ -6,7 +6,7 @@ so a committed event always has its deliveries and a rolled-back one never does.
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftercart.db.aftercommit import EventCommitted, defer
@@ -55,11 +55,15 @@ async def record_event(
     return event
 
 
+_ACTIVE = select(WebhookSubscription).where(WebhookSubscription.active)
+#: Built once: every write runs one of these, and building it costs more than running it.
+_ACTIVE_ONE = _ACTIVE.where(WebhookSubscription.id == bindparam("only"))
+
+
 async def _owe_deliveries(session: AsyncSession, event: Event, only: int | None) -> None:
-    query = select(WebhookSubscription).where(WebhookSubscription.active)
-    if only is not None:
-        query = query.where(WebhookSubscription.id == only)
-    for subscription in (await session.scalars(query)).all():
+    query = _ACTIVE if only is None else _ACTIVE_ONE
+    params = {} if only is None else {"only": only}
+    for subscription in (await session.scalars(query, params)).all():
         wanted = subscription.event_names
         if only is None and wanted is not None and event.name not in wanted:
             continue

@@ -1,10 +1,29 @@
 """The ``event_metadata`` pieces that several events share (README "Events" lists them all)."""
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from aftercart.fulfillment import rules
-from aftercart.models import OrderItem, Product
+from aftercart.models import Order, OrderItem, Product
+
+
+def wire_time(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z``, as callbacks carry times; ``None`` stays ``None``."""
+    return moment.isoformat().replace("+00:00", "Z") if moment is not None else None
+
+
+def window_payload(order: Order) -> dict[str, str | None]:
+    """The order's delivery (or pickup) window, as Rescheduled and the late callbacks carry it."""
+    return {
+        "window_starts_at": wire_time(order.window_starts_at),
+        "window_ends_at": wire_time(order.window_ends_at),
+    }
+
+
+def late_delivery_payload(order: Order) -> dict[str, Any]:
+    """Late delivery's fields, the same whether the timer or the sandbox wrote it."""
+    return {"late": True, **window_payload(order)}
 
 
 def _number(value: Decimal | None) -> float | None:

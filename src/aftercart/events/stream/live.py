@@ -8,13 +8,17 @@ one that listens for the client's disconnect, and keeps its keep-alive and lifet
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from sse_starlette import ServerSentEvent
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from aftercart.db.types import utcnow
 from aftercart.events.stream.broker import Broker, Subscription
 from aftercart.events.stream.rules import SEPARATOR
+from aftercart.events.stream.tokens import StreamLease
+from aftercart.observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +107,11 @@ class OrderEventsResponse(Response):
         keepalive_seconds: float,
         max_seconds: float,
         send_timeout: float,
+        lease: StreamLease | None = None,
+        token_expires_at: datetime | None = None,
     ) -> None:
+        """``lease`` ends the stream when its token is revoked; ``token_expires_at`` when the
+        token expires."""
         # Not Response.__init__: it would render an empty body and announce Content-Length: 0.
         # The media type is the instance's, as sse-starlette has it, so that the OpenAPI
         # document keeps describing the stream by the route's ``responses`` alone.
@@ -117,11 +125,22 @@ class OrderEventsResponse(Response):
         self._keepalive_seconds = keepalive_seconds
         self._max_seconds = max_seconds
         self._send_timeout = send_timeout
+        self._lease = lease
+        self._token_expires_at = token_expires_at
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._respond(receive, send)
+        finally:
+            if self._lease is not None:
+                # Shielded: a stream cancelled (at shutdown, say) still gives its place back.
+                await asyncio.shield(self._lease.release())
+
+    async def _respond(self, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
         try:
-            await self._stream(receive, send)
+            with metrics.OPEN_STREAMS.track_inprogress():
+                await self._stream(receive, send)
         except ClientStalled:
             # Returning without the end of the body has uvicorn close the connection.
             log.info("a client of order %s stopped reading its stream", self._order_pk)
@@ -134,7 +153,17 @@ class OrderEventsResponse(Response):
             await self.background()
 
     async def _stream(self, receive: Receive, send: Send) -> None:
+        lifetime = self._max_seconds
+        if self._token_expires_at is not None:
+            lifetime = min(lifetime, (self._token_expires_at - utcnow()).total_seconds())
+        if lifetime <= 0 or (self._lease is not None and self._lease.ended):
+            return
+        await self._pump(receive, send, lifetime)
+
+    async def _pump(self, receive: Receive, send: Send, lifetime: float) -> None:
         subscription = self._broker.subscribe(self._order_pk)
+        if self._lease is not None:
+            self._lease.attach(subscription)
         listener = asyncio.create_task(_close_on_disconnect(receive, subscription))
         timeout = self._send_timeout
 
@@ -152,7 +181,7 @@ class OrderEventsResponse(Response):
                 write,
                 after=self._after,
                 keepalive_seconds=self._keepalive_seconds,
-                max_seconds=self._max_seconds,
+                max_seconds=lifetime,
             )
         finally:
             listener.cancel()

@@ -6,6 +6,7 @@ from typing import Any
 
 from sse_starlette import ServerSentEvent
 
+from aftercart.db.ids import BIGINT_MAX
 from aftercart.errors import InvalidParameter
 from aftercart.events import names
 from aftercart.events.envelope import envelope
@@ -55,5 +56,6 @@ def resume_point(header: str | None, query: str | None) -> int | None:
         text = value.strip()
         if not (text.isascii() and text.isdigit()):
             raise InvalidParameter("is invalid", key=key)
-        return int(text)
+        # Past the last id an event can have, there is nothing to replay.
+        return min(int(text), BIGINT_MAX)
     return None

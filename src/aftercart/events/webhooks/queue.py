@@ -197,6 +197,12 @@ async def claim(
     return Claimed(await load_jobs(session, ids, lease_until=lease_until), more=more)
 
 
+async def depth(session: AsyncSession) -> int:
+    """Deliveries still owed: due now, leased, or waiting for a retry (read by ``/metrics``)."""
+    statement = select(func.count()).select_from(_deliveries).where(_d.status == rules.PENDING)
+    return (await session.scalar(statement)) or 0
+
+
 async def lease(session: AsyncSession, ids: Collection[int], *, lease_until: datetime) -> None:
     """Sets the lease on deliveries (row-locked or in SQLite's one write transaction).
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query, Response
 
 from aftercart.auth.deps import FulfillmentClient
 from aftercart.config import SettingsDep
+from aftercart.db.ids import BigIdBefore, BigRowId, RowId
 from aftercart.db.session import SessionDep, TransactionalRoute
 from aftercart.events.webhooks import service
 from aftercart.events.webhooks.oauth import OAuthSettings
@@ -41,6 +42,7 @@ async def list_webhooks(session: SessionDep, ctx: FulfillmentClient) -> Subscrip
     "",
     status_code=201,
     summary="Create a webhook subscription (the signing secret is shown only in this answer)",
+    responses={409: {"description": "The client has as many subscriptions as it may."}},
 )
 async def create_webhook(
     body: SubscriptionIn, session: SessionDep, settings: SettingsDep, ctx: FulfillmentClient
@@ -53,13 +55,14 @@ async def create_webhook(
         oauth=_oauth(body.oauth),
         active=body.active,
         allow_private=settings.allow_private_webhooks,
+        max_per_client=settings.max_webhooks_per_client,
     )
     return SubscriptionCreated.of(subscription)
 
 
 @router.get("/deliveries/{delivery_id}", summary="A delivery with every attempt")
 async def get_delivery(
-    delivery_id: int, session: SessionDep, ctx: FulfillmentClient
+    delivery_id: BigRowId, session: SessionDep, ctx: FulfillmentClient
 ) -> DeliveryDetail:
     record = await service.get_delivery(session, delivery_id=delivery_id, client_id=ctx.client_id)
     return DeliveryDetail.full(record.delivery, record.payload, record.attempts)
@@ -70,7 +73,9 @@ async def get_delivery(
     status_code=202,
     summary="Send a delivery again now (same webhook-id)",
 )
-async def redeliver(delivery_id: int, session: SessionDep, ctx: FulfillmentClient) -> DeliveryOut:
+async def redeliver(
+    delivery_id: BigRowId, session: SessionDep, ctx: FulfillmentClient
+) -> DeliveryOut:
     delivery, name = await service.redeliver(
         session, delivery_id=delivery_id, client_id=ctx.client_id
     )
@@ -79,7 +84,7 @@ async def redeliver(delivery_id: int, session: SessionDep, ctx: FulfillmentClien
 
 @router.get("/{subscription_id}", summary="A webhook subscription")
 async def get_webhook(
-    subscription_id: int, session: SessionDep, ctx: FulfillmentClient
+    subscription_id: RowId, session: SessionDep, ctx: FulfillmentClient
 ) -> SubscriptionOut:
     subscription = await service.get_subscription(
         session, subscription_id=subscription_id, client_id=ctx.client_id
@@ -106,7 +111,7 @@ async def _update(
 
 @router.patch("/{subscription_id}", summary="Change some fields of a webhook subscription")
 async def patch_webhook(
-    subscription_id: int,
+    subscription_id: RowId,
     body: SubscriptionPatch,
     session: SessionDep,
     settings: SettingsDep,
@@ -120,7 +125,7 @@ async def patch_webhook(
 
 @router.put("/{subscription_id}", summary="Replace a webhook subscription (its secret stays)")
 async def put_webhook(
-    subscription_id: int,
+    subscription_id: RowId,
     body: SubscriptionIn,
     session: SessionDep,
     settings: SettingsDep,
@@ -137,7 +142,7 @@ async def put_webhook(
 
 @router.delete("/{subscription_id}", status_code=204, summary="Delete a webhook subscription")
 async def delete_webhook(
-    subscription_id: int, session: SessionDep, ctx: FulfillmentClient
+    subscription_id: RowId, session: SessionDep, ctx: FulfillmentClient
 ) -> Response:
     await service.delete_subscription(
         session, subscription_id=subscription_id, client_id=ctx.client_id
@@ -149,9 +154,10 @@ async def delete_webhook(
     "/{subscription_id}/test",
     status_code=202,
     summary="Send a webhook.test event to this subscription only",
+    responses={409: {"description": "The subscription is disabled."}},
 )
 async def test_webhook(
-    subscription_id: int, session: SessionDep, ctx: FulfillmentClient
+    subscription_id: RowId, session: SessionDep, ctx: FulfillmentClient
 ) -> TestSent:
     delivery = await service.send_test(
         session, subscription_id=subscription_id, client_id=ctx.client_id
@@ -161,11 +167,11 @@ async def test_webhook(
 
 @router.get("/{subscription_id}/deliveries", summary="A subscription's deliveries, newest first")
 async def list_deliveries(
-    subscription_id: int,
+    subscription_id: RowId,
     session: SessionDep,
     ctx: FulfillmentClient,
     status: Literal["pending", "succeeded", "failed"] | None = None,
-    before: Annotated[int | None, Query(description="Only deliveries with a smaller id.")] = None,
+    before: Annotated[BigIdBefore, Query(description="Only deliveries with a smaller id.")] = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_DELIVERIES_PAGE)] = 50,
 ) -> DeliveryList:
     rows = await service.list_deliveries(

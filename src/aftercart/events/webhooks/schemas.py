@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from aftercart.events.webhooks import rules
 from aftercart.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -21,6 +21,17 @@ class OAuthIn(BaseModel):
 class SubscriptionIn(BaseModel):
     """A new subscription (POST), or the whole of one (PUT). ``event_names`` null: all events."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://retailer.example/hooks/aftercart",
+                    "event_names": ["fulfillment.brand_new", "fulfillment.delivered"],
+                }
+            ]
+        }
+    )
+
     url: str = Field(min_length=1, max_length=2000)
     event_names: list[str] | None = None
     oauth: OAuthIn | None = None
@@ -30,6 +41,8 @@ class SubscriptionIn(BaseModel):
 class SubscriptionPatch(BaseModel):
     """Only the fields given change; ``"oauth": null`` removes OAuth, ``"event_names": null``
     subscribes to every event."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"active": False}]})
 
     url: str | None = Field(default=None, min_length=1, max_length=2000)
     event_names: list[str] | None = None

@@ -11,12 +11,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftercart.db.aftercommit import DeliveriesDue, defer
 from aftercart.db.types import utcnow
-from aftercart.errors import AftercartError, Conflict, InvalidParameter, MultipleErrors, NotFound
+from aftercart.errors import (
+    AftercartError,
+    CapReached,
+    Conflict,
+    InvalidParameter,
+    MultipleErrors,
+    NotFound,
+)
 from aftercart.events import names
 from aftercart.events.envelope import envelope
 from aftercart.events.outbox import record_event
@@ -78,10 +85,23 @@ async def create_subscription(
     oauth: OAuthSettings | None = None,
     active: bool = True,
     allow_private: bool,
+    max_per_client: int = 0,
 ) -> WebhookSubscription:
-    """A new subscription; its ``signing_secret`` is for the creator to show once."""
+    """A new subscription; its ``signing_secret`` is for the creator to show once. A client
+    that already has ``max_per_client`` subscriptions (0: no cap) gets 409."""
     if await session.get(ApiClient, client_id) is None:
         raise InvalidParameter("Client not found", key="client_id")
+    if max_per_client:
+        count = await session.scalar(
+            select(func.count())
+            .select_from(WebhookSubscription)
+            .where(WebhookSubscription.client_id == client_id)
+        )
+        if (count or 0) >= max_per_client:
+            raise CapReached(
+                f"This client already has {max_per_client} webhook subscriptions, the most it "
+                "may have; delete one first"
+            )
     await _check_target(url=url, oauth=oauth, event_names=event_names, allow_private=allow_private)
     subscription = WebhookSubscription(
         client_id=client_id,
@@ -105,11 +125,27 @@ async def list_subscriptions(
     return list((await session.scalars(query)).all())
 
 
+#: Row locks (PostgreSQL; SQLite's write transactions hold the whole database). ``CHANGE`` is
+#: ``FOR NO KEY UPDATE``: it waits for a delete but lets event writers, which hold the events lock,
+#: insert deliveries that refer to the row (their foreign-key check takes ``FOR KEY SHARE``). A
+#: ``FOR UPDATE`` taken before the events lock deadlocked with them (found by fuzzing).
+CHANGE: dict[str, Any] = {"key_share": True}
+DELETE: dict[str, Any] = {}
+
+
 async def get_subscription(
-    session: AsyncSession, *, subscription_id: int, client_id: str | None
+    session: AsyncSession,
+    *,
+    subscription_id: int,
+    client_id: str | None,
+    lock: dict[str, Any] | None = None,
 ) -> WebhookSubscription:
-    """The subscription, if it is the client's (another client's is "not found" as well)."""
-    subscription = await session.get(WebhookSubscription, subscription_id)
+    """The subscription, if it is the client's (another client's is "not found" as well).
+
+    ``lock`` (:data:`CHANGE` or :data:`DELETE`) locks its row for a request that changes it or
+    writes rows that refer to it: one deleted meanwhile is then "not found" rather than an
+    update of nothing or a delivery of a subscription that is gone."""
+    subscription = await session.get(WebhookSubscription, subscription_id, with_for_update=lock)
     if subscription is None or client_id not in (None, subscription.client_id):
         raise NotFound()
     return subscription
@@ -126,7 +162,7 @@ async def update_subscription(
     """Applies ``changes`` (any of url, event_names, oauth, active). Enabling a subscription
     clears why it was disabled; its deliveries that wait are then sent."""
     subscription = await get_subscription(
-        session, subscription_id=subscription_id, client_id=client_id
+        session, subscription_id=subscription_id, client_id=client_id, lock=CHANGE
     )
     current_oauth = None
     if subscription.oauth_token_url and subscription.oauth_client_id:
@@ -156,7 +192,7 @@ async def delete_subscription(
 ) -> None:
     """Deletes the subscription with its deliveries and their attempts."""
     subscription = await get_subscription(
-        session, subscription_id=subscription_id, client_id=client_id
+        session, subscription_id=subscription_id, client_id=client_id, lock=DELETE
     )
     await session.delete(subscription)
     await session.flush()
@@ -167,7 +203,7 @@ async def send_test(
 ) -> WebhookDelivery:
     """Writes a ``webhook.test`` event owed to this subscription only."""
     subscription = await get_subscription(
-        session, subscription_id=subscription_id, client_id=client_id
+        session, subscription_id=subscription_id, client_id=client_id, lock=CHANGE
     )
     if not subscription.active:
         raise Conflict("The webhook subscription is disabled")
@@ -216,9 +252,11 @@ class DeliveryRecord:
 
 
 async def _delivery(
-    session: AsyncSession, *, delivery_id: int, client_id: str | None
+    session: AsyncSession, *, delivery_id: int, client_id: str | None, lock: bool = False
 ) -> WebhookDelivery:
-    delivery = await session.get(WebhookDelivery, delivery_id)
+    """The delivery, if its subscription is the client's; ``lock`` locks the delivery's row as
+    :data:`CHANGE` does a subscription's (the worker's attempts refer to it meanwhile)."""
+    delivery = await session.get(WebhookDelivery, delivery_id, with_for_update=lock and CHANGE)
     if delivery is None:
         raise NotFound()
     await get_subscription(session, subscription_id=delivery.subscription_id, client_id=client_id)
@@ -250,7 +288,7 @@ async def redeliver(
     event's name. A delivery in flight keeps its lease and is tried again once that ends.
     Retries follow the usual schedule within the window (72 h from the event); past it, a
     redelivery is one attempt."""
-    delivery = await _delivery(session, delivery_id=delivery_id, client_id=client_id)
+    delivery = await _delivery(session, delivery_id=delivery_id, client_id=client_id, lock=True)
     delivery.status = rules.PENDING
     delivery.next_attempt_at = now or utcnow()
     await session.flush()

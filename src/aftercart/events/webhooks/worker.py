@@ -11,6 +11,8 @@ import gc
 import logging
 import random
 import signal
+import socket
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -24,8 +26,9 @@ from aftercart.db.types import utcnow
 from aftercart.errors import NotFound
 from aftercart.events.stream import channel
 from aftercart.events.webhooks import queue, retention
-from aftercart.events.webhooks.rules import Random
+from aftercart.events.webhooks.rules import Random, Verdict, verdict
 from aftercart.events.webhooks.sender import Attempt, Job, Result, Sender
+from aftercart.observability import logs, metrics, standalone
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +58,7 @@ async def send(
         await session.commit()
     if not jobs:
         raise NotFound("Webhook delivery not found.")
+    began = time.perf_counter()
     if sender is None:
         own = Sender(clock=clock)
         try:
@@ -63,6 +67,7 @@ async def send(
             await own.aclose()
     else:
         result = await sender.deliver(jobs[0])
+    observe(result, time.perf_counter() - began)
     async with sessions() as session:
         await queue.record(session, [result], now=clock(), rand=rand)
         await session.commit()
@@ -193,6 +198,7 @@ class Worker:
     async def _deliver(self, job: Job) -> None:
         # Finish well inside the lease, so no other worker can start the same delivery meanwhile.
         budget = self.lease.total_seconds() * 0.8
+        began = time.perf_counter()
         try:
             async with asyncio.timeout(budget):
                 result = await self.sender.deliver(job)
@@ -201,6 +207,7 @@ class Worker:
         except Exception as exc:
             log.exception("webhook delivery %s failed unexpectedly", job.delivery_id)
             result = Result(job, [self._failure(f"internal error: {type(exc).__name__}")])
+        observe(result, time.perf_counter() - began)
         self._finished.append(result)
         self._kick.set()
 
@@ -218,6 +225,17 @@ class Worker:
             await asyncio.gather(*pending, return_exceptions=True)
         if self._finished:
             await self._turn(claim=False)
+
+
+def observe(result: Result, seconds: float) -> None:
+    """Counts a delivery's POSTs, and those without a 2xx, in the metrics."""
+    failures = sum(verdict(a.status_code) is not Verdict.SUCCESS for a in result.attempts)
+    metrics.observe_delivery(
+        result.job.subscription_id,
+        seconds=seconds,
+        attempts=len(result.attempts),
+        failures=failures,
+    )
 
 
 async def run_listening(
@@ -243,16 +261,23 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
-async def run_alone(settings: Settings) -> None:
-    """``aftercart worker``: its own engine on a migrated database, until SIGINT or SIGTERM."""
-    engine = create_engine(settings.database_url)
+async def run_alone(settings: Settings, *, metrics_socket: socket.socket | None = None) -> None:
+    """``aftercart worker``: its own engine on a migrated database, until SIGINT or SIGTERM;
+    with ``metrics_socket``, ``GET /metrics`` served there meanwhile."""
+    logs.configure(settings.log_level, settings.log_format)
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        max_overflow=settings.database_max_overflow,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
         await upgrade(engine)
-        freeze_startup_heap()
-        await run_listening(session_factory(engine), settings, stop)
+        async with standalone.serving(metrics_socket, settings, engine):
+            freeze_startup_heap()
+            await run_listening(session_factory(engine), settings, stop)
     finally:
         await engine.dispose()
