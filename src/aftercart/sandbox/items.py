@@ -1,7 +1,12 @@
-"""The shopper's work on an order's lines: update one (seed 002) or add one (reference §5.4).
+"""The shopper's work on an order's lines: update one (Instacart's "Update an order item as a
+shopper") or add one.
 
 Checks run in this order, each answering before the next is looked at: the order (404), the
 shopper (403), the order's state (3003), the line (404), then the body (400s).
+
+A replacement honours the line's ``replacement_policy`` (400, code 1001, key ``replacement_item``
+otherwise): ``no_replacements`` takes none, ``users_choice`` only one of the customer's
+``replacement_items``, ``shoppers_choice`` any other product.
 """
 
 from typing import Any
@@ -13,6 +18,7 @@ from aftercart.errors import InvalidParameter
 from aftercart.events import names
 from aftercart.events.outbox import record_event
 from aftercart.events.payloads import item_payload
+from aftercart.fulfillment.rules import replacement_refusal
 from aftercart.models import Order, OrderItem, Product
 from aftercart.sandbox import rules
 from aftercart.sandbox.lookup import ShopperOrderRef, order_line, require_picking, shoppers_order
@@ -120,6 +126,11 @@ async def _replacement(session: AsyncSession, ref: ItemRef, item: OrderItem) -> 
         raise InvalidParameter(
             "must be a product other than the ordered one", key="replacement_item"
         )
+    refusal = replacement_refusal(
+        item.replacement_policy, item.replacement_items, upc=product.upc, rrc=product.rrc
+    )
+    if refusal:
+        raise InvalidParameter(refusal, key="replacement_item")
     return product
 
 

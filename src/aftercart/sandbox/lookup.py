@@ -8,7 +8,7 @@ keep working with their own ids.
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -60,7 +60,8 @@ async def shoppers_order(
     """The order, locked, if ``ref.shopper_id`` is its shopper (else 403)."""
     order = await locked_order(session, ref.order_id, internal=ref.internal, with_items=with_items)
     if order.shopper_id != ref.shopper_id:
-        raise Forbidden("Shopper is not assigned to this order")
+        # Connect documents this 403 with code null.
+        raise Forbidden("Shopper is not assigned to this order", code=None)
     return order
 
 
@@ -69,22 +70,30 @@ def require_picking(order: Order) -> None:
         raise IncompatibleOrderStatus()
 
 
+_LINES = (
+    select(OrderItem)
+    .where(OrderItem.order_pk == bindparam("order_pk"), ~OrderItem.removed)
+    .options(joinedload(OrderItem.product), joinedload(OrderItem.replacement_product))
+    .execution_options(populate_existing=True)
+)
+#: Built once, like :mod:`aftercart.fulfillment.lookup`'s statements.
+_LINE_BY_NUM = _LINES.where(OrderItem.line_num == bindparam("line_num"))
+_LINE_BY_NUM_OR_ID = _LINES.where(
+    (OrderItem.line_num == bindparam("line_num")) | (OrderItem.id == bindparam("pk"))
+)
+
+
 async def order_line(
     session: AsyncSession, order: Order, line_ref: str, *, internal: bool
 ) -> OrderItem:
     """One line of the order (not removed) with its products: by internal id when the header
     asks for that and one matches, else by ``line_num``."""
     pk = internal_id(line_ref, internal)
-    wanted = OrderItem.line_num == line_ref
+    params: dict[str, object] = {"order_pk": order.id, "line_num": line_ref}
+    statement = _LINE_BY_NUM
     if pk is not None:
-        wanted = wanted | (OrderItem.id == pk)
-    statement = (
-        select(OrderItem)
-        .where(OrderItem.order_pk == order.id, ~OrderItem.removed, wanted)
-        .options(joinedload(OrderItem.product), joinedload(OrderItem.replacement_product))
-        .execution_options(populate_existing=True)
-    )
-    lines = list(await session.scalars(statement))
+        statement, params["pk"] = _LINE_BY_NUM_OR_ID, pk
+    lines = list(await session.scalars(statement, params))
     if pk is not None:
         for item in lines:
             if item.id == pk:

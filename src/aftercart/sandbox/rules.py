@@ -22,20 +22,67 @@ DELIVERY_WORKFLOW: Final = (
     "delivering",
     "completed",
 )
+#: Connect's pickup table ends at ``staged``: the bags wait in the staging area, and a
+#: ``runner_customer`` batch takes the order from there to the customer.
 PICKUP_WORKFLOW: Final = (
     *DELIVERY_WORKFLOW[:6],
     "bags_check",
     "staged",
+)
+#: The runner's batch ("Advance the batch status", runner_customer table): ``at_store`` is the
+#: customer arriving, ``completed`` the customer leaving with the order.
+RUNNER_WORKFLOW: Final = ("brand_new", "at_store", "bags_verified", "completed")
+RUNNER: Final = "runner_customer"
+#: Last mile ("delivery only"): the shopper collects bags the retailer staged. Connect's table
+#: was not readable past ``brand_new``; these are the last-mile states of its post-checkout
+#: "Get an order" page and callbacks, in the order a trip takes them (see ``docs/last_mile.md``).
+DELIVERY_ONLY_WORKFLOW: Final = (
+    "brand_new",
+    "acknowledged",
+    "acknowledged_for_delivery",
+    "at_store",
+    "bags_verified",
+    "delivering",
     "completed",
 )
+DELIVERY_ONLY: Final = "delivery_only"
 WORKFLOWS: Final[dict[str, tuple[str, ...]]] = {
     "delivery": DELIVERY_WORKFLOW,
     "pickup": PICKUP_WORKFLOW,
+    RUNNER: RUNNER_WORKFLOW,
+    DELIVERY_ONLY: DELIVERY_ONLY_WORKFLOW,
 }
+#: The service type of the orders each batch type takes (the same name unless listed).
+BATCH_SERVICE_TYPES: Final[dict[str, str]] = {DELIVERY_ONLY: "last_mile"}
+#: The batch type an order gets when the request names none.
+SERVICE_BATCH_TYPES: Final[dict[str, str]] = {"last_mile": DELIVERY_ONLY}
 
-#: A new batch starts here (reference §5.1: generate batch answers ``acknowledged``).
+#: A new batch starts here (generating a batch answers ``acknowledged``); a runner batch has
+#: no ``acknowledged`` and starts at ``brand_new``.
 INITIAL_STATE: Final = "acknowledged"
 COMPLETED: Final = "completed"
+STAGED: Final = "staged"
+AT_STORE: Final = "at_store"
+
+#: What a runner batch's advance may name besides its states: happenings of the curbside
+#: handoff that do not move the batch forward, each with the runner states it may happen in.
+#: ``unable_to_find_customer`` sends the runner back (the batch returns to ``brand_new`` and the
+#: customer must arrive again).
+RUNNER_SIGNALS: Final[dict[str, tuple[str, ...]]] = {
+    "pickup_geofence_reached": ("brand_new",),
+    "runner_not_found": ("at_store",),
+    "unable_to_find_customer": ("at_store", "bags_verified"),
+}
+#: The same for the batches that deliver: ``customer_missing`` is the shopper at the customer's
+#: door who cannot find them (the runner's ``unable_to_find_customer``); the batch stays.
+DELIVERY_SIGNALS: Final[dict[str, tuple[str, ...]]] = {"customer_missing": ("delivering",)}
+SIGNALS: Final[dict[str, dict[str, tuple[str, ...]]]] = {
+    RUNNER: RUNNER_SIGNALS,
+    "delivery": DELIVERY_SIGNALS,
+    DELIVERY_ONLY: DELIVERY_SIGNALS,
+}
+#: The callback each delivery signal writes (the runner's: ``post_checkout.runner``).
+DELIVERY_SIGNAL_EVENTS: Final[dict[str, str]] = {"customer_missing": names.CUSTOMER_MISSING}
 
 #: The callback event each state writes; the states not listed write none.
 STATE_EVENTS: Final[dict[str, str]] = {
@@ -43,6 +90,9 @@ STATE_EVENTS: Final[dict[str, str]] = {
     "picking": names.PICKING,
     "checkout": names.CHECKOUT,
     "staged": names.STAGED,
+    "acknowledged_for_delivery": names.ACKNOWLEDGED_FOR_DELIVERY,
+    "at_store": names.AT_STORE,
+    "bags_verified": names.BAGS_VERIFIED,
     "delivering": names.DELIVERING,
     "completed": names.DELIVERED,
 }
@@ -56,6 +106,12 @@ def steps_to(batch_type: str, current: str, target: str | None = None) -> list[s
     if target is None:
         if current == COMPLETED:
             raise InvalidParameter("Batch is already completed", key="workflow_state")
+        if position == len(workflow) - 1:
+            raise InvalidParameter(
+                f"Batch is already {current}: generate a {RUNNER} batch to hand the order to "
+                "the customer",
+                key="workflow_state",
+            )
         return [workflow[position + 1]]
     if target not in workflow:
         raise InvalidParameter(f"is not a state of a {batch_type} batch", key="workflow_state")
@@ -65,10 +121,28 @@ def steps_to(batch_type: str, current: str, target: str | None = None) -> list[s
     return list(workflow[position + 1 : goal + 1])
 
 
+def signal_named(batch_type: str, target: str | None) -> str | None:
+    """``target`` when it names one of the batch type's signals rather than a state."""
+    return target if target in SIGNALS.get(batch_type, {}) else None
+
+
+def check_signal(current: str, signal: str, batch_type: str = RUNNER) -> None:
+    """A signal is allowed only in the batch states where it can happen."""
+    allowed = SIGNALS[batch_type][signal]
+    if current not in allowed:
+        raise InvalidParameter(
+            f"{signal} can only happen while the batch is {' or '.join(allowed)}",
+            key="workflow_state",
+        )
+
+
 def initial_steps(batch_type: str, requested: str | None) -> list[str]:
-    """The states a new batch walks through: to ``acknowledged``, or on to ``requested``."""
-    target = requested or INITIAL_STATE
+    """The states a new batch walks through: to ``acknowledged``, or on to ``requested``; a
+    runner batch stays ``brand_new`` unless a later state is requested."""
     workflow = WORKFLOWS[batch_type]
+    if batch_type == RUNNER:
+        return [] if requested in (None, "brand_new") else steps_to(RUNNER, "brand_new", requested)
+    target = requested or INITIAL_STATE
     if target in workflow and workflow.index(target) < workflow.index(INITIAL_STATE):
         raise InvalidParameter(f"must be {INITIAL_STATE} or a later state", key="workflow_state")
     return steps_to(batch_type, "brand_new", target)
@@ -142,7 +216,8 @@ def check_item_update(
     ordered_count: int | None,
     ordered_weight: Decimal | None,
 ) -> Outcome:
-    """Validates a shopper's update of one line (seed 002) and fills in what was left out.
+    """Validates a shopper's update of one line (Instacart's "Update an order item as a
+    shopper") and fills in what was left out.
 
     ``found`` and ``replaced`` without amounts deliver what was ordered, and must deliver
     something; ``found`` may deliver fewer units than ordered (a partial find) but never more,
