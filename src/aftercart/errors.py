@@ -1,7 +1,8 @@
 """Domain errors. Services raise these; :mod:`aftercart.envelopes` renders them for the wire.
 
 Each error carries what every envelope needs: the HTTP status, a message, Connect's numeric code
-(``None`` where Connect sends ``null``) and the name of the offending field (``key``).
+and the name of the offending field (``key``). The code is ``None`` only where Connect documents
+``null``; codes of our own, for statuses Connect gives none, are 6 followed by the status (6401).
 """
 
 from typing import ClassVar
@@ -53,6 +54,19 @@ class IncompatibleOrderStatus(AftercartError):
     default_code = 3003
 
 
+class ParamsError(AftercartError):
+    """400, code 2001 "Params error", as Connect's post-checkout pickup pages document it: the
+    reason sits in ``meta`` under the name of what it concerns, e.g.
+    ``{"order_delivery_id": "Order delivery is not staged."}``."""
+
+    default_message = "Params error"
+    default_code = 2001
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(key=field)
+        self.meta = {field: reason}
+
+
 class NotFound(AftercartError):
     status_code = 404
     default_message = "Resource not found"
@@ -66,7 +80,19 @@ class UserNotFound(AftercartError):
         super().__init__(key="user_id")
 
 
+class AddressNotFound(AftercartError):
+    """400/1001: the address names no place we know; ``key`` is the field at fault
+    (``postal_code``, ``city`` or ``address_line_1``)."""
+
+    default_message = "Address not found"
+
+    def __init__(self, *, key: str) -> None:
+        super().__init__(key=key)
+
+
 class UserNotActive(AftercartError):
+    """403 with code ``null``, as Connect documents it."""
+
     status_code = 403
     default_message = "User Not Active"
     default_code = None
@@ -77,7 +103,7 @@ class Unauthorized(AftercartError):
 
     status_code = 401
     default_message = "The access token is invalid"
-    default_code = None
+    default_code = 6401
 
 
 class Forbidden(AftercartError):
@@ -85,7 +111,19 @@ class Forbidden(AftercartError):
 
     status_code = 403
     default_message = "The access token does not allow this request"
-    default_code = None
+    default_code = 6403
+
+
+class MethodNotAllowed(AftercartError):
+    """405: the path exists, not with this method; answered with ``Allow: allow``."""
+
+    status_code = 405
+    default_message = "Method Not Allowed"
+    default_code = 6405
+
+    def __init__(self, *, allow: str) -> None:
+        super().__init__()
+        self.allow = allow
 
 
 class Conflict(AftercartError):
@@ -96,6 +134,26 @@ class Conflict(AftercartError):
 class PayloadTooLarge(AftercartError):
     status_code = 413
     default_message = "Request body is too large"
+
+
+class CapReached(Conflict):
+    """409: the client (or token) already has as many of these as it may (tokens, webhook
+    subscriptions, open streams)."""
+
+    default_message = "A limit on how many of these may exist at once was reached"
+    default_code = 6409
+
+
+class TooManyRequests(AftercartError):
+    """429: a rate limit was reached; answered with ``Retry-After: retry_after`` (seconds)."""
+
+    status_code = 429
+    default_message = "Too many requests, please retry later"
+    default_code = 6429
+
+    def __init__(self, message: str | None = None, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 class ServiceUnavailable(AftercartError):

@@ -11,10 +11,11 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftercart.catalog.csvfile import CsvFileError, CsvSource
+from aftercart.catalog.csvfile import CsvSource
 from aftercart.catalog.importer import Importer, ImportReport, import_products
 from aftercart.catalog.rules import PRODUCT_COLUMNS
 from aftercart.cli import runtime
+from aftercart.cli.database import DatabaseUrlOption
 from aftercart.cli.runtime import JsonOption
 
 app = typer.Typer(help="The product catalog.", no_args_is_help=True)
@@ -48,9 +49,16 @@ def _report_json(report: ImportReport) -> str:
     )
 
 
-def import_csv(path: Path, columns: Sequence[str], importer: Importer, *, as_json: bool) -> None:
+def import_csv(
+    path: Path,
+    columns: Sequence[str],
+    importer: Importer,
+    *,
+    as_json: bool,
+    database_url: str | None,
+) -> None:
     """Imports ``path`` in one transaction. Bad rows are listed on stderr with their line numbers
-    and skipped; an unreadable file or a missing column exits 1 and imports nothing."""
+    and skipped; an unreadable file or a missing column fails (exit 1) and imports nothing."""
     console = Console(stderr=True)
 
     async def work(session: AsyncSession) -> ImportReport:
@@ -59,11 +67,7 @@ def import_csv(path: Path, columns: Sequence[str], importer: Importer, *, as_jso
                 typer.echo(f"ignoring column(s): {', '.join(source.extra_columns)}", err=True)
             return await importer(session, records=source.records(), on_chunk=on_chunk)
 
-    try:
-        report = runtime.run(work)
-    except CsvFileError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    report = runtime.run(work, database_url)
     if as_json:
         typer.echo(_report_json(report))
         return
@@ -76,6 +80,8 @@ def import_csv(path: Path, columns: Sequence[str], importer: Importer, *, as_jso
 
 
 @app.command("import")
-def import_file(file: FileArgument, as_json: JsonOption = False) -> None:
+def import_file(
+    file: FileArgument, as_json: JsonOption = False, database_url: DatabaseUrlOption = None
+) -> None:
     """Import products from columns upc,rrc,name,size,unit_price (upserted by UPC, else RRC)."""
-    import_csv(file, PRODUCT_COLUMNS, import_products, as_json=as_json)
+    import_csv(file, PRODUCT_COLUMNS, import_products, as_json=as_json, database_url=database_url)

@@ -4,10 +4,10 @@ import asyncio
 
 import typer
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import URL, Connection
 
-from aftercart.cli.runtime import shown_url
-from aftercart.config import Settings
+from aftercart.cli import database
+from aftercart.cli.database import DatabaseUrlOption
 from aftercart.db.engine import create_engine
 from aftercart.db.migrate import upgrade as migrate
 
@@ -18,8 +18,9 @@ def _current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-async def _upgrade(database_url: str) -> str | None:
-    engine = create_engine(database_url)
+async def _upgrade(url: URL) -> str | None:
+    await database.reach(url)
+    engine = create_engine(url.render_as_string(hide_password=False))
     try:
         await migrate(engine)
         async with engine.connect() as connection:
@@ -29,8 +30,9 @@ async def _upgrade(database_url: str) -> str | None:
 
 
 @app.command()
-def upgrade() -> None:
-    """Apply every migration (alembic upgrade head) to AFTERCART_DATABASE_URL."""
-    settings = Settings()
-    revision = asyncio.run(_upgrade(settings.database_url))
-    typer.echo(f"{shown_url(settings.database_url)} is at revision {revision}")
+def upgrade(database_url: DatabaseUrlOption = None) -> None:
+    """Create the database if it is a new SQLite file, and apply every migration (alembic
+    upgrade head)."""
+    url = database.checked(database_url, create=True)
+    revision = asyncio.run(_upgrade(url))
+    typer.echo(f"{database.shown(url)} is at revision {revision}")

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftercart.auth.service import IssuedCredentials, create_client
 from aftercart.cli import runtime
+from aftercart.cli.database import DatabaseUrlOption
 from aftercart.cli.runtime import JsonOption
 from aftercart.marketplace.service import KIND
 
@@ -26,6 +27,7 @@ def create(
     marketplace: Annotated[Marketplace, typer.Argument(help="Which marketplace.")],
     name: Annotated[str | None, typer.Option("--name", help="A label for the client.")] = None,
     as_json: JsonOption = False,
+    database_url: DatabaseUrlOption = None,
 ) -> None:
     """Issue the client_id and client_secret the marketplace uses at POST /security/oauth/token.
     The secret is shown only now."""
@@ -42,4 +44,4 @@ def create(
         "Give both to the marketplace with this server's domain name; it fetches tokens at "
         "POST /security/oauth/token and pushes feedback to POST /v1/feedback."
     )
-    runtime.show_credentials(runtime.run(work), as_json=as_json, advice=advice)
+    runtime.show_credentials(runtime.run(work, database_url), as_json=as_json, advice=advice)

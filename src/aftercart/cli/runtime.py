@@ -1,4 +1,4 @@
-"""Running service functions from the CLI: an engine, a migrated database, one session.
+"""Running service functions from the CLI: a checked database, an engine, one session.
 
 Settings are read from the environment afresh on every command (``Settings()``, not the cached
 ``get_settings()``), so that the environment a command runs in is the one it uses.
@@ -11,10 +11,11 @@ from contextlib import asynccontextmanager
 from typing import Annotated, TypeVar
 
 import typer
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aftercart.auth.service import IssuedCredentials
+from aftercart.cli import database
 from aftercart.config import Settings
 from aftercart.db.engine import create_engine, session_factory
 from aftercart.db.migrate import upgrade
@@ -25,13 +26,17 @@ T = TypeVar("T")
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON only.")]
 
 
+def cli_settings(database_url: str | None = None) -> Settings:
+    """Settings from the environment, with ``--database-url`` over AFTERCART_DATABASE_URL."""
+    return Settings() if database_url is None else Settings(database_url=database_url)
+
+
 @asynccontextmanager
-async def cli_sessions(
-    settings: Settings | None = None,
-) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
-    """Sessions on a migrated database, for work that commits as it goes."""
-    settings = settings or Settings()
-    engine = create_engine(settings.database_url)
+async def cli_sessions(url: URL) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on the migrated database at ``url``, reached and named first."""
+    await database.reach(url)
+    database.announce(url)
+    engine = create_engine(url.render_as_string(hide_password=False))
     try:
         await upgrade(engine)
         yield session_factory(engine)
@@ -41,35 +46,45 @@ async def cli_sessions(
 
 @asynccontextmanager
 async def cli_session(settings: Settings | None = None) -> AsyncIterator[AsyncSession]:
-    """A session on a migrated database; commits when the block ends without error."""
-    async with cli_sessions(settings) as sessions, sessions() as session:
+    """A session on the existing database of ``settings``; commits when the block ends without
+    error."""
+    url = database.checked((settings or Settings()).database_url, create=False)
+    async with cli_sessions(url) as sessions, sessions() as session:
         yield session
         await session.commit()
 
 
-def run(work: Callable[[AsyncSession], Awaitable[T]], settings: Settings | None = None) -> T:
-    """Runs ``work`` in one committed transaction and returns its result."""
+def run(
+    work: Callable[[AsyncSession], Awaitable[T]],
+    database_url: str | None = None,
+    *,
+    create: bool = False,
+) -> T:
+    """Runs ``work`` in one committed transaction and returns its result. The database is
+    ``--database-url`` (``None``: the settings'); only with ``create`` may it be a new one."""
+    url = database.checked(database_url, create=create)
 
     async def main() -> T:
-        async with cli_session(settings) as session:
-            return await work(session)
+        async with cli_sessions(url) as sessions, sessions() as session:
+            result = await work(session)
+            await session.commit()
+            return result
 
     return asyncio.run(main())
 
 
-def run_with_sessions(work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]]) -> T:
+def run_with_sessions(
+    work: Callable[[async_sessionmaker[AsyncSession]], Awaitable[T]],
+    database_url: str | None = None,
+) -> T:
     """Runs ``work``, which opens and commits its own sessions, and returns its result."""
+    url = database.checked(database_url, create=False)
 
     async def main() -> T:
-        async with cli_sessions() as sessions:
+        async with cli_sessions(url) as sessions:
             return await work(sessions)
 
     return asyncio.run(main())
-
-
-def shown_url(database_url: str) -> str:
-    """The database URL with any password masked, for messages."""
-    return make_url(database_url).render_as_string(hide_password=True)
 
 
 def show_credentials(issued: IssuedCredentials, *, as_json: bool, advice: str = "") -> None:

@@ -4,18 +4,19 @@ The operator's view: every client's subscriptions, over the same service functio
 """
 
 import json
-from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, TypeVar
+from enum import StrEnum
+from typing import Annotated, Any
 
 import typer
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftercart.cli import runtime
+from aftercart.cli.database import DatabaseUrlOption
 from aftercart.cli.runtime import JsonOption
 from aftercart.config import Settings
-from aftercart.errors import AftercartError
-from aftercart.events.webhooks import retention, service
+from aftercart.db import ids
+from aftercart.events.webhooks import retention, rules, service
 from aftercart.events.webhooks.oauth import OAuthSettings
 from aftercart.events.webhooks.schemas import (
     DeliveryDetail,
@@ -27,19 +28,17 @@ from aftercart.events.webhooks.schemas import (
 
 app = typer.Typer(help="Webhook subscriptions and deliveries.", no_args_is_help=True)
 
-T = TypeVar("T")
-IdArgument = Annotated[int, typer.Argument(help="The subscription's id.")]
-DeliveryArgument = Annotated[int, typer.Argument(help="The delivery's id.")]
+#: Ids beyond their column's range read as no row, so they are "not found" like any unknown id.
+IdArgument = Annotated[int, typer.Argument(help="The subscription's id.", callback=ids.row_id)]
+DeliveryArgument = Annotated[
+    int, typer.Argument(help="The delivery's id.", callback=ids.big_row_id)
+]
 
 
-def _run(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Runs ``work``; a domain error is printed as ``key: message`` and exits with status 1."""
-    try:
-        return runtime.run(work)
-    except AftercartError as exc:
-        where = f"{exc.key}: " if exc.key else ""
-        typer.echo(f"error: {where}{exc.message}", err=True)
-        raise typer.Exit(1) from exc
+class DeliveryStatus(StrEnum):
+    PENDING = rules.PENDING
+    SUCCEEDED = rules.SUCCEEDED
+    FAILED = rules.FAILED
 
 
 def _print_json(value: BaseModel | list[Any]) -> None:
@@ -61,13 +60,22 @@ def add(
     client_id: Annotated[str, typer.Option("--client-id", help="The owning API client.")],
     url: Annotated[str, typer.Option("--url", help="Where callbacks are POSTed.")],
     event: Annotated[
-        list[str] | None, typer.Option("--event", help="An event name (repeat; none: all).")
+        list[str] | None,
+        typer.Option(
+            "--event",
+            help="An event name such as fulfillment.delivered (repeat; none: all events). "
+            "Names are checked with the URL, so that every problem is told at once.",
+        ),
     ] = None,
-    oauth_token_url: Annotated[str | None, typer.Option("--oauth-token-url")] = None,
+    oauth_token_url: Annotated[
+        str | None,
+        typer.Option("--oauth-token-url", help="Send callbacks with a token fetched here."),
+    ] = None,
     oauth_client_id: Annotated[str | None, typer.Option("--oauth-client-id")] = None,
     oauth_client_secret: Annotated[str | None, typer.Option("--oauth-client-secret")] = None,
     oauth_scope: Annotated[str | None, typer.Option("--oauth-scope")] = None,
     as_json: JsonOption = False,
+    database_url: DatabaseUrlOption = None,
 ) -> None:
     """Subscribe a URL; prints the signing secret, shown only now."""
     oauth = None
@@ -88,7 +96,7 @@ def add(
         )
         return SubscriptionCreated.of(subscription)
 
-    created = _run(work)
+    created = runtime.run(work, database_url)
     if as_json:
         _print_json(created)
         return
@@ -103,6 +111,7 @@ def list_subscriptions(
         str | None, typer.Option("--client-id", help="Only this client's.")
     ] = None,
     as_json: JsonOption = False,
+    database_url: DatabaseUrlOption = None,
 ) -> None:
     """List subscriptions (all clients' unless --client-id)."""
 
@@ -110,7 +119,7 @@ def list_subscriptions(
         found = await service.list_subscriptions(session, client_id=client_id)
         return [SubscriptionOut.of(s) for s in found]
 
-    subscriptions = _run(work)
+    subscriptions = runtime.run(work, database_url)
     if as_json:
         _print_json(subscriptions)
         return
@@ -121,25 +130,27 @@ def list_subscriptions(
 
 
 @app.command()
-def remove(subscription_id: IdArgument) -> None:
+def remove(subscription_id: IdArgument, database_url: DatabaseUrlOption = None) -> None:
     """Delete a subscription with its delivery log."""
 
     async def work(session: AsyncSession) -> None:
         await service.delete_subscription(session, subscription_id=subscription_id, client_id=None)
 
-    _run(work)
+    runtime.run(work, database_url)
     typer.echo(f"removed webhook subscription {subscription_id}", err=True)
 
 
 @app.command("test")
-def send_test(subscription_id: IdArgument, as_json: JsonOption = False) -> None:
+def send_test(
+    subscription_id: IdArgument, as_json: JsonOption = False, database_url: DatabaseUrlOption = None
+) -> None:
     """Send a webhook.test event to one subscription (a running worker delivers it)."""
 
     async def work(session: AsyncSession) -> TestSent:
         owed = await service.send_test(session, subscription_id=subscription_id, client_id=None)
         return TestSent.of(owed)
 
-    sent = _run(work)
+    sent = runtime.run(work, database_url)
     if as_json:
         _print_json(sent)
         return
@@ -149,19 +160,26 @@ def send_test(subscription_id: IdArgument, as_json: JsonOption = False) -> None:
 @app.command()
 def deliveries(
     subscription_id: IdArgument,
-    status: Annotated[str | None, typer.Option(help="pending, succeeded or failed.")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=service.MAX_DELIVERIES_PAGE)] = 50,
+    status: Annotated[DeliveryStatus | None, typer.Option(help="Only deliveries in it.")] = None,
+    limit: Annotated[
+        int, typer.Option(min=1, max=service.MAX_DELIVERIES_PAGE, help="At most this many.")
+    ] = 50,
     as_json: JsonOption = False,
+    database_url: DatabaseUrlOption = None,
 ) -> None:
     """A subscription's deliveries, newest first."""
 
     async def work(session: AsyncSession) -> list[DeliveryOut]:
         rows = await service.list_deliveries(
-            session, subscription_id=subscription_id, client_id=None, status=status, limit=limit
+            session,
+            subscription_id=subscription_id,
+            client_id=None,
+            status=status.value if status else None,
+            limit=limit,
         )
         return [DeliveryOut.of(delivery, name) for delivery, name in rows]
 
-    found = _run(work)
+    found = runtime.run(work, database_url)
     if as_json:
         _print_json(found)
         return
@@ -174,14 +192,18 @@ def deliveries(
 
 
 @app.command()
-def delivery(delivery_id: DeliveryArgument, as_json: JsonOption = False) -> None:
+def delivery(
+    delivery_id: DeliveryArgument,
+    as_json: JsonOption = False,
+    database_url: DatabaseUrlOption = None,
+) -> None:
     """One delivery with every attempt (time, status, latency, start of the answer)."""
 
     async def work(session: AsyncSession) -> DeliveryDetail:
         record = await service.get_delivery(session, delivery_id=delivery_id, client_id=None)
         return DeliveryDetail.full(record.delivery, record.payload, record.attempts)
 
-    detail = _run(work)
+    detail = runtime.run(work, database_url)
     if as_json:
         _print_json(detail)
         return
@@ -193,14 +215,18 @@ def delivery(delivery_id: DeliveryArgument, as_json: JsonOption = False) -> None
 
 
 @app.command()
-def redeliver(delivery_id: DeliveryArgument, as_json: JsonOption = False) -> None:
+def redeliver(
+    delivery_id: DeliveryArgument,
+    as_json: JsonOption = False,
+    database_url: DatabaseUrlOption = None,
+) -> None:
     """Send a delivery again now, with the same webhook-id."""
 
     async def work(session: AsyncSession) -> DeliveryOut:
         again, name = await service.redeliver(session, delivery_id=delivery_id, client_id=None)
         return DeliveryOut.of(again, name)
 
-    again = _run(work)
+    again = runtime.run(work, database_url)
     if as_json:
         _print_json(again)
         return
@@ -214,11 +240,14 @@ def prune(
         typer.Option(min=0, help="Default: AFTERCART_WEBHOOK_RETENTION_DAYS."),
     ] = None,
     as_json: JsonOption = False,
+    database_url: DatabaseUrlOption = None,
 ) -> None:
     """Delete finished deliveries (and their attempts) older than the retention now."""
     days = Settings().webhook_retention_days if older_than_days is None else older_than_days
     before = retention.cutoff(days)
-    deleted = runtime.run_with_sessions(lambda sessions: retention.prune(sessions, before=before))
+    deleted = runtime.run_with_sessions(
+        lambda sessions: retention.prune(sessions, before=before), database_url
+    )
     if as_json:
         typer.echo(json.dumps({"deleted": deleted}))
         return

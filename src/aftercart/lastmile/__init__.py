@@ -1,0 +1,1 @@
+"""Last mile: orders the retailer picks and Instacart delivers."""

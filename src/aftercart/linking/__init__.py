@@ -1,0 +1,1 @@
+"""Account linking: a Connect user linked to an Instacart account."""
