@@ -10,6 +10,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,6 +28,9 @@ from aftercart.models import Base
 from tests import factories
 
 POSTGRES_URL = os.environ.get("AFTERCART_TEST_POSTGRES_URL")
+
+# The suite drives the sandbox as a developer would; tests of production mode say so.
+os.environ.setdefault("AFTERCART_ENV", "development")
 
 requires_postgres = pytest.mark.skipif(
     not POSTGRES_URL, reason="needs PostgreSQL: set AFTERCART_TEST_POSTGRES_URL"
@@ -74,12 +78,27 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> It
         yield url
 
 
+def suite_settings(database_url: str, **values: Any) -> Settings:
+    """The suite's settings (the sandbox on, no webhook worker, no timers that move shoppers,
+    look for late pickups and deliveries or remind of ratings: tests that want them turn them
+    on), with ``values`` on top."""
+    timers_off = {
+        "shopper_move_seconds": 0,
+        "late_pickup_seconds": 0,
+        "late_delivery_seconds": 0,
+        "rating_reminder_seconds": 0,
+    }
+    return Settings(
+        database_url=database_url, sandbox=True, run_worker=False, **(timers_off | values)
+    )
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, sandbox=True, run_worker=False)
+    return suite_settings(database_url)
 
 
-async def _empty_all_tables(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def empty_all_tables(sessions: async_sessionmaker[AsyncSession]) -> None:
     tables = [t.name for t in Base.metadata.sorted_tables]
     async with sessions() as session:
         if session.get_bind().dialect.name == "postgresql":
@@ -93,12 +112,17 @@ async def _empty_all_tables(sessions: async_sessionmaker[AsyncSession]) -> None:
 
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The app, run through its lifespan. Its tables are emptied once the lifespan has ended,
+    so that no background loop (a moving shopper, a timer) still writes while they are
+    truncated: on PostgreSQL that deadlocked against the TRUNCATE."""
     application = create_app(settings, migrate=False)
-    async with application.router.lifespan_context(application):
-        try:
+    try:
+        async with application.router.lifespan_context(application):
             yield application
-        finally:
-            await _empty_all_tables(application.state.sessions)
+    finally:
+        if hasattr(application.state, "sessions"):
+            await empty_all_tables(application.state.sessions)
+            await application.state.engine.dispose()
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import itertools
 import json
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,9 +14,17 @@ from stdnum import ean
 from aftercart.auth import service as auth_service
 from aftercart.auth.service import IssuedCredentials
 from aftercart.db.types import utcnow
-from aftercart.models import Order, OrderItem, Product, Store, User
+from aftercart.models import Base, Order, OrderItem, Product, Store, User
 
 _counter = itertools.count(1)
+RowT = TypeVar("RowT", bound=Base)
+
+
+async def added(session: AsyncSession, row: RowT) -> RowT:
+    """``row``, added and flushed (so that its generated columns are set)."""
+    session.add(row)
+    await session.flush()
+    return row
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -42,13 +50,13 @@ async def make_api_client(
     return issued
 
 
-async def client_token(
-    http: httpx.AsyncClient, creds: IssuedCredentials, scope: str | None = None
+async def _token(
+    http: httpx.AsyncClient, creds: IssuedCredentials, scope: str | None, **grant: str
 ) -> str:
     body: dict[str, Any] = {
         "client_id": creds.client_id,
         "client_secret": creds.client_secret,
-        "grant_type": "client_credentials",
+        **grant,
     }
     if scope:
         body["scope"] = scope
@@ -56,33 +64,36 @@ async def client_token(
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]
     return token
+
+
+async def client_token(
+    http: httpx.AsyncClient, creds: IssuedCredentials, scope: str | None = None
+) -> str:
+    return await _token(http, creds, scope, grant_type="client_credentials")
 
 
 async def user_token(
     http: httpx.AsyncClient, creds: IssuedCredentials, user_id: str, scope: str | None = None
 ) -> str:
-    body: dict[str, Any] = {
-        "client_id": creds.client_id,
-        "client_secret": creds.client_secret,
-        "grant_type": "fulfillment_user_assertion",
-        "assertion": assertion(user_id),
-    }
-    if scope:
-        body["scope"] = scope
-    response = await http.post("/v2/oauth/token", json=body)
+    return await _token(
+        http,
+        creds,
+        scope,
+        grant_type="fulfillment_user_assertion",
+        assertion=assertion(user_id),
+    )
+
+
+async def revoke(http: httpx.AsyncClient, creds: IssuedCredentials, token: str) -> None:
+    body = {"client_id": creds.client_id, "client_secret": creds.client_secret, "token": token}
+    response = await http.post("/v2/oauth/token/revoke", json=body)
     assert response.status_code == 200, response.text
-    token: str = response.json()["access_token"]
-    return token
 
 
 async def insert_user(session: AsyncSession, **overrides: Any) -> User:
     n = next(_counter)
     values: dict[str, Any] = {"user_id": f"user-{n}", "first_name": "Ada", "last_name": "Byron"}
-    values.update(overrides)
-    user = User(**values)
-    session.add(user)
-    await session.flush()
-    return user
+    return await added(session, User(**values | overrides))
 
 
 async def insert_store(session: AsyncSession, **overrides: Any) -> Store:
@@ -99,11 +110,7 @@ async def insert_store(session: AsyncSession, **overrides: Any) -> Store:
         "pickup": True,
         "delivery": True,
     }
-    values.update(overrides)
-    store = Store(**values)
-    session.add(store)
-    await session.flush()
-    return store
+    return await added(session, Store(**values | overrides))
 
 
 async def insert_product(session: AsyncSession, **overrides: Any) -> Product:
@@ -114,11 +121,7 @@ async def insert_product(session: AsyncSession, **overrides: Any) -> Product:
         "size": "1 ct",
         "unit_price": Decimal("2.99"),
     }
-    values.update(overrides)
-    product = Product(**values)
-    session.add(product)
-    await session.flush()
-    return product
+    return await added(session, Product(**values | overrides))
 
 
 async def insert_order(
@@ -149,10 +152,7 @@ async def insert_order(
         if service_type == "delivery"
         else None,
     }
-    values.update(overrides)
-    order = Order(**values)
-    session.add(order)
-    await session.flush()
+    order = await added(session, Order(**values | overrides))
     for index, product in enumerate(products, start=1):
         session.add(
             OrderItem(order_pk=order.id, line_num=str(index), product_id=product.id, count=2)

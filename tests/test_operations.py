@@ -43,11 +43,6 @@ async def test_unknown_path_is_404_in_connect_envelope(http: httpx.AsyncClient) 
     assert response.json() == {"error": {"message": "Resource not found", "code": 4000}, "meta": {}}
 
 
-async def test_openapi_docs_are_served(http: httpx.AsyncClient) -> None:
-    assert (await http.get("/docs")).status_code == 200
-    assert (await http.get("/openapi.json")).json()["info"]["title"] == "Aftercart"
-
-
 def test_validation_locations_become_dotted_keys() -> None:
     assert _key_from_loc(("body", "items", 0, "line_num")) == "items[0].line_num"
     assert _key_from_loc(("body", "order", "service_option_id")) == "order.service_option_id"

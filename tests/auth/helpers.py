@@ -35,7 +35,6 @@ async def prove_revocation_reaches(
     path = "/v2/fulfillment/users/nobody"
     for client in (here, there, here, there):
         assert (await client.get(path, headers=headers)).status_code == UNKNOWN_USER
-    body = {"client_id": creds.client_id, "client_secret": creds.client_secret, "token": token}
-    assert (await here.post("/v2/oauth/token/revoke", json=body)).status_code == 200
+    await factories.revoke(here, creds, token)
     assert (await here.get(path, headers=headers)).status_code == 401
     await answer_within(there, path, headers, 401, seconds=1.0)

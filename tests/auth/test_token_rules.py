@@ -1,4 +1,4 @@
-"""Each kind of bad token against each endpoint group (issue 2 §2): 401 or 403, in the group's
+"""Each kind of bad token against each endpoint group: 401 or 403, in the group's
 own error envelope, and never a change."""
 
 from collections.abc import Awaitable, Callable
@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from aftercart.auth import secrets as secrets_module
 from aftercart.auth.scopes import FULFILLMENT, POST_CHECKOUT, RATING
 from aftercart.auth.service import IssuedCredentials
 from aftercart.db.types import utcnow
@@ -145,3 +146,10 @@ async def test_bad_token_is_refused_in_the_groups_envelope(
     else:
         assert set(body) == {"error", "meta"}
         assert body["error"]["message"]
+
+
+def test_a_client_id_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command line would read it as an option; the generator draws again."""
+    draws = iter(["-mFirstDraw", "-xSecond", "kThird"])
+    monkeypatch.setattr(secrets_module.secrets, "token_urlsafe", lambda _n: next(draws))
+    assert secrets_module.new_client_id() == "kThird"

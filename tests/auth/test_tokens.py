@@ -1,4 +1,5 @@
-"""POST /v2/oauth/token and /v2/oauth/token/revoke (reference §2, issue 2 §2)."""
+"""POST /v2/oauth/token (Connect's "Generate an access token",
+https://docs.instacart.com/connect/api/access_tokens) and /v2/oauth/token/revoke."""
 
 import base64
 from datetime import timedelta

@@ -22,6 +22,11 @@ async def cli(database_url: str, *args: str) -> Result:
     return await anyio.to_thread.run_sync(lambda: invoke(database_url, *args))
 
 
+def said(result: Result) -> list[str]:
+    """The lines a command wrote to stderr after naming its database."""
+    return [line for line in result.stderr.splitlines() if not line.startswith("database: ")]
+
+
 def write_csv(folder: Path, name: str, *lines: str) -> Path:
     path = folder / name
     path.write_text("\n".join(lines) + "\n")

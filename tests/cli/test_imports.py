@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aftercart.cli import catalog as catalog_cli
 from aftercart.models import Product, Store
-from tests.cli.helpers import cli, write_csv
+from tests.cli.helpers import cli, said, write_csv
 from tests.factories import upc
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -43,7 +43,7 @@ async def test_catalog_import_reports_bad_lines_and_upserts(
     result = await cli(db_url, "catalog", "import", str(path))
     assert result.exit_code == 0, result.output
     assert result.stdout == "imported 2, skipped 2 (2 new, 0 updated)\n"
-    assert result.stderr.splitlines() == [
+    assert said(result) == [
         "line 3: upc 036000291453 is not a valid UPC-A (12 digits, correct check digit)",
         "line 5: upc and rrc are both empty",
     ]
@@ -132,7 +132,7 @@ async def test_stores_import(db_url: str, sessions: Sessions, tmp_path: Path) ->
     result = await cli(db_url, "stores", "import", str(path))
     assert result.exit_code == 0
     assert result.stdout == "imported 1, skipped 1 (1 new, 0 updated)\n"
-    assert result.stderr == ("line 3: pickup 'maybe' is not a boolean (true/false, 1/0, yes/no)\n")
+    assert said(result) == ["line 3: pickup 'maybe' is not a boolean (true/false, 1/0, yes/no)"]
 
     write_csv(
         tmp_path,

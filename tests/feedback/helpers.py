@@ -84,11 +84,7 @@ async def insert_rating(session: AsyncSession, **overrides: Any) -> Rating:
         "created_at": now,
         "updated_at": now,
     }
-    values.update(overrides)
-    rating = Rating(**values)
-    session.add(rating)
-    await session.flush()
-    return rating
+    return await factories.added(session, Rating(**values | overrides))
 
 
 async def walk(

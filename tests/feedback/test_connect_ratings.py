@@ -1,4 +1,6 @@
-"""Seeds 000 and 001 over HTTP: create or update an order's rating, read it back, every error."""
+"""Connect's "Create or update order feedback" (frontend and backend,
+https://docs.instacart.com/connect/api/fulfillment/order_feedback/) over HTTP: create or update an
+order's rating, read it back, every error."""
 
 import httpx
 import pytest
@@ -96,7 +98,7 @@ async def test_the_event_carries_the_rating(
     assert event.metadata_["rating"]["rating"] == 3
 
 
-async def test_seed_000_order_not_found(
+async def test_frontend_order_not_found(
     http: httpx.AsyncClient, creds: IssuedCredentials, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     placed = await place_order(sessions)
@@ -123,7 +125,7 @@ async def test_frontend_cannot_rate_or_read_another_users_order(
     assert await ratings(sessions) == []
 
 
-async def test_seed_001_user_not_found(
+async def test_backend_user_not_found(
     http: httpx.AsyncClient, client_headers: dict[str, str]
 ) -> None:
     response = await http.post(
@@ -135,7 +137,7 @@ async def test_seed_001_user_not_found(
     assert connect_error(response.json()) == ("User Not Found", 1001, {"key": "user_id"})
 
 
-async def test_seed_001_user_not_active(
+async def test_backend_user_not_active(
     http: httpx.AsyncClient,
     client_headers: dict[str, str],
     sessions: async_sessionmaker[AsyncSession],
@@ -161,7 +163,7 @@ async def test_inactive_users_own_token_is_refused(
 
 
 @pytest.mark.parametrize("order_id", ["missing", "someone-elses"])
-async def test_seed_001_order_not_found(
+async def test_backend_order_not_found(
     http: httpx.AsyncClient,
     client_headers: dict[str, str],
     sessions: async_sessionmaker[AsyncSession],

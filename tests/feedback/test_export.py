@@ -15,7 +15,7 @@ from aftercart.cli.main import app as cli
 from aftercart.config import Settings, get_settings
 from aftercart.feedback import queries
 from tests.feedback.helpers import backend_path, insert_rating, place_order, walk
-from tests.marketplace.helpers import SEED_BODY, marketplace_headers
+from tests.marketplace.helpers import EXAMPLE_BODY, marketplace_headers
 
 RATINGS = 7
 
@@ -43,7 +43,7 @@ async def _arrange(
     body = {"rating_value": "STARS4", "highlights": ["EXTRA_EFFORT"], "thank_you_note": "a, b"}
     assert (await http.post(path, json=body, headers=client_headers)).status_code == 200
     headers = await marketplace_headers(http, sessions)
-    assert (await http.post("/v1/feedback", json=SEED_BODY, headers=headers)).status_code == 200
+    assert (await http.post("/v1/feedback", json=EXAMPLE_BODY, headers=headers)).status_code == 200
     async with sessions() as session:
         for n in range(RATINGS):
             await insert_rating(session, rating=n % 5 + 1, location_code="s1")

@@ -56,7 +56,15 @@ def test_cursor_round_trip_keeps_microseconds_and_zone() -> None:
 
 @pytest.mark.parametrize(
     "cursor",
-    ["", "!!!", "bm90IGpzb24", "WzFd", encode_cursor(datetime(2026, 1, 1, tzinfo=UTC), 1)[:-4]],
+    [
+        "",
+        "!!!",
+        "bm90IGpzb24",
+        "WzFd",
+        encode_cursor(datetime(2026, 1, 1, tzinfo=UTC), 1)[:-4],
+        encode_cursor(datetime(2026, 1, 1, tzinfo=UTC), 2**63),
+        encode_cursor(datetime(2026, 1, 1, tzinfo=UTC), 0),
+    ],
 )
 def test_a_cursor_that_is_not_ours_is_refused(cursor: str) -> None:
     with pytest.raises(ValueError, match="cursor"):

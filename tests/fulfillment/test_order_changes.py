@@ -195,10 +195,10 @@ async def test_cancel(
     response = await http.post(f"{ORDER}/cancel", content=content, headers=headers)
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "canceled"
-    assert response.json()["cancellation_reason"] == "Canceled by the retailer"
+    assert response.json()["cancellation_reason"] == "retailer_driven"
     name, metadata = (await events_of(sessions, "o-1"))[-1]
     assert name == names.CANCELED
-    assert metadata["cancellation_reason"] == "Canceled by the retailer"
+    assert metadata["cancellation_reason"] == "retailer_driven"
 
 
 @pytest.mark.usefixtures("order")

@@ -64,7 +64,7 @@ async def test_create_delivery_order(
     assert order == {
         "id": "o-1",
         "status": "brand_new",
-        "order_url": None,
+        "order_url": order["order_url"],
         "created_at": order["created_at"],
         "cancellation_reason": None,
         "locale": "en_US",
@@ -106,6 +106,7 @@ async def test_create_delivery_order(
         ],
         "warnings": [],
     }
+    assert order["order_url"].startswith("http://testserver/orders/o-1/status?token=")
     assert held.client_id == creds.client_id
     assert held.initial_tip_cents == 500
     assert held.address == {"address_line_1": "500 Howard St", "postal_code": "94105"}

@@ -100,6 +100,8 @@ def test_zip_lookups() -> None:
     assert longitude == pytest.approx(-122.39, abs=0.1)
     assert geo.zip_centroid("K1A0B1") is None
     assert geo.zip_centroid("00000") is None
+    assert geo.zip_centroid('\u00dc!"\u00a8|') is None  # the native matcher panics on non-ASCII
+    assert geo.zip_centroid("\uff19\uff14\uff11\uff10\uff15") is None  # full-width digits
     assert geo.zone_for_postal_code("10001") == ZoneInfo("America/New_York")
     assert geo.zone_for_postal_code("nope") is UTC
     assert geo.normalize_postal_code(" k1a 0b1 ") == "K1A0B1"

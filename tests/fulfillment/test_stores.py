@@ -115,6 +115,12 @@ async def test_nowhere_near_a_store(
         ("pickup", {"latitude": 91, "longitude": 0}, "find_by.latitude"),
         ("pickup", {"postal_code": "00000"}, "find_by.postal_code"),
         ("pickup", {"postal_code": "ZZ9"}, "find_by.postal_code"),
+        ("pickup", {"postal_code": '\u00dc!"\u00a8|'}, "find_by.postal_code"),
+        (
+            "delivery",
+            {"address_line_1": "1 Main St", "postal_code": "9410\u00e9"},
+            "find_by.postal_code",
+        ),
     ],
 )
 async def test_bad_find_by(

@@ -1,4 +1,6 @@
-"""Marketplace credentials, tokens and seed 003's example body."""
+"""Marketplace credentials, tokens, and the request example of Yandex Eats' "Send the customer's
+feedback on the order", https://yandex.com/dev/eda-vendor/doc/en/ref/Feedback/partner.feedback.post.
+"""
 
 import copy
 from typing import Any
@@ -9,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from aftercart.auth.service import IssuedCredentials, create_client
 from tests import factories
 
-#: Seed 003's request example, as it stands.
-SEED_BODY: dict[str, Any] = {
+#: That page's request example, as it stands.
+EXAMPLE_BODY: dict[str, Any] = {
     "feedback": {
         "id": "string",
         "createdAt": "1937-01-01T12:00:27.870000+00:20",
@@ -51,8 +53,8 @@ SEED_BODY: dict[str, Any] = {
 
 
 def feedback_body(**feedback: Any) -> dict[str, Any]:
-    """Seed 003's example with some ``feedback`` fields replaced (``None`` removes one)."""
-    body = copy.deepcopy(SEED_BODY)
+    """The example body with some ``feedback`` fields replaced (``None`` removes one)."""
+    body = copy.deepcopy(EXAMPLE_BODY)
     for key, value in feedback.items():
         if value is None:
             body["feedback"].pop(key, None)

@@ -1,4 +1,6 @@
-"""Seed 003 over HTTP: ``POST /v1/feedback`` with a marketplace token."""
+"""Yandex Eats' "Send the customer's feedback on the order"
+(https://yandex.com/dev/eda-vendor/doc/en/ref/Feedback/partner.feedback.post) over HTTP:
+``POST /v1/feedback`` with a marketplace token."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -17,7 +19,7 @@ from aftercart.models import AccessToken, Event
 from tests import factories
 from tests.feedback.helpers import count_events, place_order, ratings
 from tests.marketplace.helpers import (
-    SEED_BODY,
+    EXAMPLE_BODY,
     feedback_body,
     make_marketplace,
     marketplace_headers,
@@ -27,11 +29,11 @@ from tests.marketplace.helpers import (
 EXPIRED = {"reason": "Access token has been expired. You should request a new one"}
 
 
-async def test_seed_example_is_stored(
+async def test_the_example_is_stored(
     http: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     headers = await marketplace_headers(http, sessions)
-    response = await http.post("/v1/feedback", json=SEED_BODY, headers=headers)
+    response = await http.post("/v1/feedback", json=EXAMPLE_BODY, headers=headers)
     assert response.status_code == 200
     assert response.json() == {"result": "OK"}
     [row] = await ratings(sessions)
@@ -61,7 +63,7 @@ async def test_only_feedback_is_required(
     http: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     headers = await marketplace_headers(http, sessions)
-    body = {"feedback": {k: v for k, v in SEED_BODY["feedback"].items() if k in REQUIRED}}
+    body = {"feedback": {k: v for k, v in EXAMPLE_BODY["feedback"].items() if k in REQUIRED}}
     response = await http.post("/v1/feedback", json=body, headers=headers)
     assert response.status_code == 200, response.text
     [row] = await ratings(sessions)
@@ -211,6 +213,37 @@ async def test_every_wrong_value_is_reported(
     }
 
 
+@pytest.mark.parametrize("total", [9_999_999_999.999998, 9_999_999_999.995, 1e10, -0.01])
+async def test_a_total_beyond_what_cents_can_hold_is_refused(
+    http: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], total: float
+) -> None:
+    headers = await marketplace_headers(http, sessions)
+    body = feedback_body()
+    body["orderInfo"]["paymentInfo"]["total"] = total
+    found = _problems(await http.post("/v1/feedback", json=body, headers=headers))
+    assert found == {"orderInfo.paymentInfo.total": 101}
+
+
+async def test_the_longest_feedback_id_is_kept_and_recognised_when_resent(
+    http: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    headers = await marketplace_headers(http, sessions)
+    body = feedback_body()
+    body["feedback"]["id"] = "0" * 255
+    first = await http.post("/v1/feedback", json=body, headers=headers)
+    again = await http.post("/v1/feedback", json=body, headers=headers)
+    assert (first.status_code, again.status_code) == (200, 200), (first.text, again.text)
+
+
+async def test_the_largest_total_is_kept_to_the_cent(
+    http: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    headers = await marketplace_headers(http, sessions)
+    body = feedback_body()
+    body["orderInfo"]["paymentInfo"]["total"] = 9_999_999_999.994
+    assert (await http.post("/v1/feedback", json=body, headers=headers)).status_code == 200
+
+
 @pytest.mark.parametrize("rating", [0, 6, 4.5, 5.0, "5", True, None])
 async def test_rating_must_be_an_integer_from_1_to_5(
     http: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], rating: object
@@ -257,13 +290,13 @@ async def test_a_body_that_is_not_an_object_is_400(
 
 
 async def test_a_missing_token_is_401(http: httpx.AsyncClient) -> None:
-    response = await http.post("/v1/feedback", json=SEED_BODY)
+    response = await http.post("/v1/feedback", json=EXAMPLE_BODY)
     assert response.status_code == 401
     assert set(response.json()) == {"reason"}
 
 
 async def test_an_unknown_token_is_401(http: httpx.AsyncClient) -> None:
-    response = await http.post("/v1/feedback", json=SEED_BODY, headers=factories.bearer("nope"))
+    response = await http.post("/v1/feedback", json=EXAMPLE_BODY, headers=factories.bearer("nope"))
     assert response.status_code == 401
     assert response.json() == EXPIRED
 
@@ -278,17 +311,17 @@ async def test_an_expired_token_is_401_and_a_new_one_works(
             update(AccessToken).values(expires_at=utcnow() - timedelta(seconds=1))
         )
         await session.commit()
-    response = await http.post("/v1/feedback", json=SEED_BODY, headers=headers)
+    response = await http.post("/v1/feedback", json=EXAMPLE_BODY, headers=headers)
     assert response.status_code == 401
     assert response.json() == EXPIRED
     fresh = factories.bearer(await marketplace_token(http, marketplace))
-    assert (await http.post("/v1/feedback", json=SEED_BODY, headers=fresh)).status_code == 200
+    assert (await http.post("/v1/feedback", json=EXAMPLE_BODY, headers=fresh)).status_code == 200
 
 
 async def test_a_connect_token_is_401_here(
     http: httpx.AsyncClient, client_headers: dict[str, str]
 ) -> None:
-    response = await http.post("/v1/feedback", json=SEED_BODY, headers=client_headers)
+    response = await http.post("/v1/feedback", json=EXAMPLE_BODY, headers=client_headers)
     assert response.status_code == 401
     assert response.json() == EXPIRED
 
@@ -319,7 +352,7 @@ async def test_a_real_fault_is_500_in_the_documented_shape(
     monkeypatch.setattr(service, "receive_feedback", broken)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        response = await client.post("/v1/feedback", json=SEED_BODY, headers=headers)
+        response = await client.post("/v1/feedback", json=EXAMPLE_BODY, headers=headers)
     assert response.status_code == 500
     [item] = response.json()
     assert set(item) == {"code", "description"}

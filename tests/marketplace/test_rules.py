@@ -1,4 +1,6 @@
-"""Seed 003's formats and the mapping of every validation problem, without a server."""
+"""The formats of Yandex Eats' "Send the customer's feedback on the order"
+(https://yandex.com/dev/eda-vendor/doc/en/ref/Feedback/partner.feedback.post) and the mapping of
+every validation problem, without a server."""
 
 import json
 
@@ -7,7 +9,7 @@ from pydantic import ValidationError
 
 from aftercart.marketplace import rules
 from aftercart.marketplace.schemas import FeedbackPush
-from tests.marketplace.helpers import SEED_BODY, feedback_body
+from tests.marketplace.helpers import EXAMPLE_BODY, feedback_body
 
 
 @pytest.mark.parametrize(
@@ -57,8 +59,8 @@ def test_delivered_and_taken_at_have_no_fractional_seconds(value: str, valid: bo
                 FeedbackPush.model_validate_json(json.dumps(body))
 
 
-def test_the_seed_example_is_valid() -> None:
-    push = FeedbackPush.model_validate_json(json.dumps(SEED_BODY))
+def test_the_example_is_valid() -> None:
+    push = FeedbackPush.model_validate_json(json.dumps(EXAMPLE_BODY))
     assert push.feedback.rating == 5
     assert push.order_info is not None
     assert push.order_info.items[0].modifications[0].quantity == 3
@@ -100,3 +102,12 @@ def test_every_problem_becomes_one_error() -> None:
 )
 def test_dedupe_key(feedback_id: str | None, eats_id: str, key: str) -> None:
     assert rules.dedupe_key(feedback_id, eats_id) == key
+
+
+def test_a_dedupe_key_too_long_for_its_column_is_hashed_the_same_way_each_time() -> None:
+    long_id = "0" * 255
+    key = rules.dedupe_key(long_id, "261123-12345678")
+    assert len(key) <= rules.DEDUPE_KEY_MAX
+    assert key == rules.dedupe_key(long_id, "261123-12345678")
+    assert key != rules.dedupe_key("1" * 255, "261123-12345678")
+    assert rules.dedupe_key("0" * 252, "x") == "id:" + "0" * 252

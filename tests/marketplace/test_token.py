@@ -14,7 +14,7 @@ from aftercart.cli.main import app as cli
 from aftercart.config import Settings, get_settings
 from aftercart.models import AccessToken, ApiClient
 from tests import factories
-from tests.marketplace.helpers import SEED_BODY, make_marketplace, marketplace_token
+from tests.marketplace.helpers import EXAMPLE_BODY, make_marketplace, marketplace_token
 
 
 def _codes(response: httpx.Response) -> list[int]:
@@ -96,7 +96,7 @@ async def test_the_token_works_for_feedback(
     http: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     token = await marketplace_token(http, await make_marketplace(sessions))
-    response = await http.post("/v1/feedback", json=SEED_BODY, headers=factories.bearer(token))
+    response = await http.post("/v1/feedback", json=EXAMPLE_BODY, headers=factories.bearer(token))
     assert response.status_code == 200
 
 

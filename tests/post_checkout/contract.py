@@ -1,11 +1,13 @@
-"""Seed 004 as a response validator.
+"""The OpenAPI document "Instacart Connect Post-Checkout API" as a response validator.
 
-The OpenAPI document is a copy of ``shared/seeds/post-checkout-openapi.yml``, unchanged. Every
-answer is checked against the schema of its path, method and status, with two strictures the
-document implies without writing them down: an object may carry only the properties the document
-names (its schemas list every field, so an extra one is a deviation), and a status the document
-does not list for the operation is a violation, except 403 (a token of the wrong grant or scope),
-which Aftercart adds and answers in the same ``Error`` shape.
+``post-checkout-openapi.yml`` here is that document (version 2.0, as published in the
+``api-evangelist/instacart`` repository on GitHub; its documentation is
+https://docs.instacart.com/connect/post-checkout/), unchanged. Every answer is checked against the
+schema of its path, method and status, with two strictures the document implies without writing
+them down: an object may carry only the properties the document names (its schemas list every
+field, so an extra one is a deviation), and a status the document does not list for the operation
+is a violation, except 403 (a token of the wrong grant or scope), which Aftercart adds and answers
+in the same ``Error`` shape.
 """
 
 import copy
@@ -79,13 +81,15 @@ class Contract:
         for pattern, template in self.routes:
             if pattern.match(path):
                 return template
-        raise ContractViolation(f"{path} is not a path of seed 004")
+        raise ContractViolation(f"{path} is not a path of the OpenAPI document")
 
     def validate(self, method: str, path: str, status: int, body: Any) -> None:
         template = self.template(path)
         operation = self.spec["paths"][template].get(method.lower())
         if operation is None:
-            raise ContractViolation(f"{method} {template} is not an operation of seed 004")
+            raise ContractViolation(
+                f"{method} {template} is not an operation of the OpenAPI document"
+            )
         if str(status) in operation["responses"]:
             pointer = _pointer(
                 "paths", template, method.lower(), "responses", str(status), "content"
@@ -94,7 +98,9 @@ class Contract:
         elif status in EXTENSIONS:
             ref = f"{SPEC_URI}#/components/schemas/{EXTENSIONS[status]}"
         else:
-            raise ContractViolation(f"{method} {template} answered {status}, not in seed 004")
+            raise ContractViolation(
+                f"{method} {template} answered {status}, not in the OpenAPI document"
+            )
         validator = Draft202012Validator(
             {"$ref": ref},
             registry=self.registry,

@@ -15,6 +15,7 @@ from tests import factories
 _counter = itertools.count(1)
 
 BASE = "/v2/post_checkout"
+SANDBOX = "/v2/fulfillment_sandbox"
 
 
 @dataclass
@@ -65,9 +66,7 @@ async def arrange(
         if shopper is not None:
             n = next(_counter)
             values = {"first_name": "Sam", "email": f"shopper{n}@example.com"} | shopper
-            row = Shopper(**values)
-            session.add(row)
-            await session.flush()
+            row = await factories.added(session, Shopper(**values))
             order_values["shopper_id"] = row.id
         order = await factories.insert_order(
             session,
@@ -81,6 +80,28 @@ async def arrange(
         await session.commit()
     token = await factories.user_token(http, creds, user.user_id, scope="connect:post_checkout")
     return Scenario(order.order_id, user.user_id, factories.bearer(token), products, spares)
+
+
+async def shopper_batch(
+    http: httpx.AsyncClient, client_headers: dict[str, str], order_id: str, workflow_state: str
+) -> tuple[int, int]:
+    """A new sandbox shopper whose batch, through the sandbox API, takes the order to
+    ``workflow_state``: the shopper's id and the batch's."""
+    shopper = await http.post(
+        f"{SANDBOX}/shoppers", json={"first_name": "Sam"}, headers=client_headers
+    )
+    assert shopper.status_code == 200, shopper.text
+    batch = await http.post(
+        f"{SANDBOX}/batches",
+        json={
+            "shopper_id": shopper.json()["id"],
+            "orders": [{"id": order_id}],
+            "workflow_state": workflow_state,
+        },
+        headers=client_headers,
+    )
+    assert batch.status_code == 200, batch.text
+    return shopper.json()["id"], batch.json()["id"]
 
 
 async def set_item(

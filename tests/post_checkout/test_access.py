@@ -1,25 +1,22 @@
-"""Who may call the post-checkout API, and the seed-004 error bodies on every path."""
+"""Who may call the post-checkout API, and the error bodies of the post-checkout
+OpenAPI document on every path."""
 
-from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from aftercart.auth.secrets import digest
 from aftercart.auth.service import IssuedCredentials
-from aftercart.db.types import utcnow
-from aftercart.models import AccessToken
 from tests import factories
+from tests.authorization_scenario import expire
 from tests.post_checkout.helpers import Scenario, arrange, propose
 
 Sessions = async_sessionmaker[AsyncSession]
 
 
 def calls(order: Scenario) -> list[tuple[str, str, dict[str, Any] | None]]:
-    """One request for each operation of seed 004."""
+    """One request for each operation of the post-checkout OpenAPI document."""
     return [
         ("GET", order.handling, None),
         ("GET", order.items, None),
@@ -80,26 +77,14 @@ async def test_an_unknown_token_is_401(
 async def test_an_expired_token_is_401(
     http: httpx.AsyncClient, sessions: Sessions, order: Scenario
 ) -> None:
-    token = order.headers["Authorization"].removeprefix("Bearer ")
-    async with sessions() as session:
-        await session.execute(
-            update(AccessToken)
-            .where(AccessToken.token_hash == digest(token))
-            .values(expires_at=utcnow() - timedelta(seconds=1))
-        )
-        await session.commit()
+    await expire(sessions, order.headers["Authorization"].removeprefix("Bearer "))
     await _every_call_is_invalid_token(http, order)
 
 
 async def test_a_revoked_token_is_401(
     http: httpx.AsyncClient, creds: IssuedCredentials, order: Scenario
 ) -> None:
-    token = order.headers["Authorization"].removeprefix("Bearer ")
-    revoked = await http.post(
-        "/v2/oauth/token/revoke",
-        json={"client_id": creds.client_id, "client_secret": creds.client_secret, "token": token},
-    )
-    assert revoked.status_code == 200
+    await factories.revoke(http, creds, order.headers["Authorization"].removeprefix("Bearer "))
     await _every_call_is_invalid_token(http, order)
 
 

@@ -73,11 +73,24 @@ async def test_a_message_of_exactly_1000_characters_after_trimming_is_accepted(
     assert response.json()["body"] == "é" * 1000
 
 
+@pytest.mark.parametrize("body", ["", "   \n\t "])
+async def test_an_empty_message_is_a_message(
+    http: httpx.AsyncClient, sessions: Sessions, creds: IssuedCredentials, body: str
+) -> None:
+    """The document's ``SendMessageRequest`` sets no minimum length."""
+    order = await arrange(http, sessions, creds)
+    response = await http.post(order.messages, json={"body": body}, headers=order.headers)
+    assert response.status_code == 200, response.text
+    message = response.json()
+    assert (message["sender"], message["body"]) == ("customer", "")
+    assert (await http.get(order.messages, headers=order.headers)).json() == {"messages": [message]}
+    [event] = await events(sessions, order.order_id, names.CHAT_MESSAGE)
+    assert event["message"] == message
+
+
 @pytest.mark.parametrize(
     ("payload", "message"),
     [
-        ({"body": ""}, "body: can't be blank"),
-        ({"body": "   \n\t "}, "body: can't be blank"),
         ({"body": "x" * 1001}, "body: is too long (maximum is 1000 characters)"),
         ({}, "body: can't be blank"),
         ({"body": 42}, "body: is invalid"),
@@ -109,7 +122,10 @@ async def test_a_body_that_is_not_json_is_400(
         headers=order.headers | {"content-type": "application/json"},
     )
     assert response.status_code == 400
-    assert response.json() == {"error": "body: is not valid JSON", "status": 400}
+    assert response.json() == {
+        "error": "body: is not valid JSON (sent as application/json)",
+        "status": 400,
+    }
 
 
 async def test_messages_are_per_order(

@@ -1,4 +1,4 @@
-"""Issue 3 §4 on the customer's side: concurrent requests never lose or reorder a change."""
+"""On the customer's side, concurrent requests never lose or reorder a change."""
 
 import asyncio
 from datetime import datetime

@@ -1,4 +1,5 @@
-"""Seed 004's contract: the validator itself, and every documented status produced once.
+"""The post-checkout OpenAPI document as a contract: the validator itself, and every documented
+status produced once.
 
 Every answer of every test in this folder is validated by the ``http`` hook of conftest.py; the
 tests here prove the validator can fail, and that each ``(path, method, status)`` of the document
@@ -70,10 +71,10 @@ def test_the_validator_accepts_conforming_bodies(
         ("GET", MESSAGES, 200, [MESSAGE], "not of type 'object'"),
         ("GET", ITEMS, 404, {"error": {"message": "x"}, "status": 404}, "not of type 'string'"),
         ("GET", ITEMS, 404, {"error": "x", "status": 404, "code": 4000}, "Additional"),
-        ("GET", ITEMS, 400, {"error": "x", "status": 400}, "not in seed 004"),
-        ("GET", ITEMS, 409, {"error": "x", "status": 409}, "not in seed 004"),
-        ("DELETE", ITEMS, 200, {}, "not an operation of seed 004"),
-        ("GET", "/v2/post_checkout/orders", 200, {}, "not a path of seed 004"),
+        ("GET", ITEMS, 400, {"error": "x", "status": 400}, "not in the OpenAPI document"),
+        ("GET", ITEMS, 409, {"error": "x", "status": 409}, "not in the OpenAPI document"),
+        ("DELETE", ITEMS, 200, {}, "not an operation of the OpenAPI document"),
+        ("GET", "/v2/post_checkout/orders", 200, {}, "not a path of the OpenAPI document"),
     ],
 )
 def test_the_validator_rejects_deviations(
@@ -112,7 +113,7 @@ async def _produce(
     if method == "put":
         body = {"status": "APPROVED" if status != 400 else "LATER"}
     elif method == "post":
-        body = {"body": "hello" if status != 400 else "  "}
+        body = {"body": "hello" if status != 400 else "x" * 1001}
     return await http.request(method.upper(), url, json=body, headers=headers)
 
 

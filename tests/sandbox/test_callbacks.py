@@ -1,4 +1,6 @@
-"""Simulated callbacks (reference §5.4) and the shopper's chat messages, over HTTP."""
+"""Simulated callbacks (Connect's Sandbox API,
+https://docs.instacart.com/connect/api/sandbox/overview) and the shopper's chat messages, over HTTP.
+"""
 
 from datetime import timedelta
 
@@ -72,6 +74,11 @@ async def test_late_delivery_marks_the_order_late(
     order = await load_order(sessions, p.order_id)
     assert (order.late, order.workflow_state) == (True, "picking")
     assert (await events(sessions, p.order_id))[-1].name == "fulfillment.late_delivery"
+    # Once per order: a second call (a retry) succeeds and sends nothing.
+    again = await http.post(_url(p.pk), json={"event_name": "late_delivery"}, headers=headers)
+    assert again.json() == {"success": True}
+    late = [e for e in await events(sessions, p.order_id) if e.name == "fulfillment.late_delivery"]
+    assert len(late) == 1
 
 
 async def test_unknown_order(http: httpx.AsyncClient, client_headers: Headers) -> None:
@@ -133,7 +140,7 @@ async def test_the_shopper_sends_a_message(
     assert (message["sender"], message["body"]) == ("shopper", "Out of oat milk, almond OK?")
     assert isinstance(message["id"], str)
     event = (await events(sessions, p.order_id))[-1]
-    assert event.name == "fulfillment.chat_message"
+    assert event.name == "chat_message_created"
     assert event.metadata_["message"] == message
 
 

@@ -1,4 +1,4 @@
-"""Concurrent requests on one order or batch (issue 3 §4): each ends as some sequential order of
+"""Concurrent requests on one order or batch: each ends as some sequential order of
 the same requests would leave it, with nothing lost."""
 
 import asyncio

@@ -1,4 +1,6 @@
-"""The shopper's item updates (seed 002 and its error table) and added lines, over HTTP."""
+"""The shopper's item updates (Connect's "Update an order item as a shopper",
+https://docs.instacart.com/connect/api/sandbox/shoppers/update_shopper_order_item, and its error
+table) and added lines, over HTTP."""
 
 from decimal import Decimal
 
@@ -23,7 +25,7 @@ from tests.sandbox.helpers import (
 Headers = dict[str, str]
 
 
-# --- Seed 002's error table, row by row ----------------------------------------------------------
+# --- The item update's error table, row by row --------------------------------------------------
 
 
 async def test_status_not_specified(

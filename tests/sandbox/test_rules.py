@@ -31,20 +31,22 @@ def test_delivery_and_pickup_workflows_are_the_documented_ones() -> None:
         "delivering",
         "completed",
     )
-    assert rules.WORKFLOWS["pickup"][-4:] == (
-        "receipt_sanity_check",
-        "bags_check",
-        "staged",
+    # Connect's pickup table ends at staged: a runner_customer batch takes it from there.
+    assert rules.WORKFLOWS["pickup"][-3:] == ("receipt_sanity_check", "bags_check", "staged")
+    assert "delivering" not in rules.WORKFLOWS["pickup"]
+    assert rules.WORKFLOWS["runner_customer"] == (
+        "brand_new",
+        "at_store",
+        "bags_verified",
         "completed",
     )
-    assert "delivering" not in rules.WORKFLOWS["pickup"]
 
 
-@pytest.mark.parametrize("batch_type", ["delivery", "pickup"])
+@pytest.mark.parametrize("batch_type", ["delivery", "pickup", "runner_customer"])
 def test_one_step_walks_the_whole_workflow(batch_type: str) -> None:
     workflow = rules.WORKFLOWS[batch_type]
     state, seen = "brand_new", ["brand_new"]
-    while state != "completed":
+    while state != workflow[-1]:
         (state,) = rules.steps_to(batch_type, state)
         seen.append(state)
     assert tuple(seen) == workflow
@@ -81,10 +83,41 @@ def test_a_target_that_is_not_ahead_is_refused(batch_type: str, current: str, ta
     assert caught.value.code == 1001
 
 
-def test_a_completed_batch_has_no_next_step() -> None:
+@pytest.mark.parametrize(("batch_type", "last"), [("delivery", "completed"), ("pickup", "staged")])
+def test_the_last_state_has_no_next_step(batch_type: str, last: str) -> None:
     with pytest.raises(InvalidParameter) as caught:
-        rules.steps_to("pickup", "completed")
+        rules.steps_to(batch_type, last)
     assert caught.value.key == "workflow_state"
+    if batch_type == "pickup":
+        assert "runner_customer" in caught.value.message
+
+
+def test_a_runner_batch_starts_brand_new_and_its_signals_have_their_states() -> None:
+    assert rules.initial_steps("runner_customer", None) == []
+    assert rules.initial_steps("runner_customer", "bags_verified") == ["at_store", "bags_verified"]
+    rules.check_signal("brand_new", "pickup_geofence_reached")
+    rules.check_signal("at_store", "runner_not_found")
+    rules.check_signal("bags_verified", "unable_to_find_customer")
+    for state, signal in [
+        ("at_store", "pickup_geofence_reached"),
+        ("brand_new", "runner_not_found"),
+        ("brand_new", "unable_to_find_customer"),
+    ]:
+        with pytest.raises(InvalidParameter) as caught:
+            rules.check_signal(state, signal)
+        assert caught.value.key == "workflow_state"
+
+
+@pytest.mark.parametrize("batch_type", ["delivery", "delivery_only"])
+def test_customer_missing_is_a_signal_of_a_delivering_batch(batch_type: str) -> None:
+    assert rules.signal_named(batch_type, "customer_missing") == "customer_missing"
+    assert rules.signal_named(batch_type, "completed") is None
+    rules.check_signal("delivering", "customer_missing", batch_type)
+    with pytest.raises(InvalidParameter) as caught:
+        rules.check_signal("picking", "customer_missing", batch_type)
+    assert caught.value.key == "workflow_state"
+    assert rules.signal_named("pickup", "customer_missing") is None
+    assert rules.signal_named("runner_customer", "customer_missing") is None
 
 
 def test_a_new_batch_walks_to_acknowledged_or_the_requested_state() -> None:

@@ -1,4 +1,5 @@
-"""Sandbox shoppers (reference §5.1) and the sandbox's mounting."""
+"""Sandbox shoppers (Connect's Sandbox API, https://docs.instacart.com/connect/api/sandbox/overview)
+and the sandbox's mounting."""
 
 import httpx
 import pytest
@@ -33,6 +34,40 @@ async def test_create_a_shopper_with_a_normalised_phone(
         "pat@example.com",
         "Pat",
     )
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        "shop@acc.test",
+        "Shop@Acc.TEST",
+        "shop@test",
+        "shop@acc.example",
+        "shop@acc.invalid",
+        "shop@acc.localhost",
+        "shop@localhost",
+        "shop@example.com",
+        "shop@mail.example.org",
+        "shop@example.net",
+    ],
+)
+async def test_addresses_reserved_for_tests_are_accepted(
+    http: httpx.AsyncClient, client_headers: Headers, sessions: Sessions, email: str
+) -> None:
+    """RFC 2606 and RFC 6761 keep these names for tests and examples: what a sandbox uses."""
+    response = await http.post(f"{SANDBOX}/shoppers", json={"email": email}, headers=client_headers)
+    assert response.status_code == 200, response.text
+    assert (await _shopper(sessions, response.json()["id"])).email == email.lower()
+
+
+@pytest.mark.parametrize(
+    "email", ["shop@acc.local", "shop@acc.onion", "shop@", "shop@acc..test", "shop@-acc.invalid"]
+)
+async def test_other_special_names_and_bad_addresses_are_refused(
+    http: httpx.AsyncClient, client_headers: Headers, email: str
+) -> None:
+    response = await http.post(f"{SANDBOX}/shoppers", json={"email": email}, headers=client_headers)
+    assert_error(response, 400, "Invalid email", 1001, "email")
 
 
 async def test_a_shopper_without_a_name_gets_one(

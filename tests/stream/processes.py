@@ -9,13 +9,14 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import IO
 
 import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftercart.auth import service as auth_service
 from aftercart.db.engine import create_engine, normalize_url, session_factory
@@ -24,6 +25,8 @@ from tests import factories
 
 START_SECONDS = 60.0
 STOP_SECONDS = 15.0
+#: The ``aftercart`` command of the interpreter running the tests.
+CLI = [sys.executable, "-c", "from aftercart.cli.main import app; app()"]
 
 
 async def _admin(server_url: str, statement: str) -> None:
@@ -63,6 +66,26 @@ def free_port() -> int:
         return port
 
 
+def run_on_a_taken_port(
+    args: Callable[[int], list[str]], env: dict[str, str]
+) -> tuple[int, "subprocess.CompletedProcess[str]"]:
+    """Runs ``aftercart`` with ``args(port)`` while another socket listens on ``port``: the port
+    and what the command did (stdout and stderr together)."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port: int = taken.getsockname()[1]
+        run = subprocess.run(
+            [*CLI, *args(port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=START_SECONDS,
+        )
+    return port, run
+
+
 def start(
     database_url: str,
     log: IO[bytes],
@@ -76,14 +99,15 @@ def start(
     port = port or free_port()
     env = {
         **os.environ,
+        # Benchmarks and process tests drive the sandbox, as a developer does.
+        "AFTERCART_ENV": "development",
         "AFTERCART_DATABASE_URL": database_url,
         "AFTERCART_RUN_WORKER": "false",
         "AFTERCART_LOG_LEVEL": "warning",
         **{f"AFTERCART_{name.upper()}": value for name, value in settings.items()},
     }
-    command = [sys.executable, "-c", "from aftercart.cli.main import app; app()"]
     process = subprocess.Popen(
-        [*command, "serve", "--port", str(port), *serve_args],
+        [*CLI, "serve", "--port", str(port), *serve_args],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -110,24 +134,32 @@ def serving(database_url: str, log: IO[bytes], *serve_args: str, **settings: str
         stop(process)
 
 
+@contextlib.asynccontextmanager
+async def migrated_session(database_url: str) -> AsyncIterator[AsyncSession]:
+    """A session on ``database_url``, migrated first, for arranging data before a server
+    starts; its engine is disposed of afterwards."""
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine)
+        async with session_factory(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
 async def arrange_order(
     database_url: str, *, lines: int = 0
 ) -> tuple[auth_service.IssuedCredentials, str, str]:
     """A migrated database holding an API client and a user's delivery order of ``lines``
     products: the client's credentials, the user id and the order id."""
-    engine = create_engine(database_url)
-    try:
-        await upgrade(engine)
-        async with session_factory(engine)() as session:
-            user = await factories.insert_user(session)
-            store = await factories.insert_store(session)
-            products = [await factories.insert_product(session) for _ in range(lines)]
-            order = await factories.insert_order(session, user=user, store=store, products=products)
-            creds = await auth_service.create_client(session, name="Processes")
-            await session.commit()
-            return creds, user.user_id, order.order_id
-    finally:
-        await engine.dispose()
+    async with migrated_session(database_url) as session:
+        user = await factories.insert_user(session)
+        store = await factories.insert_store(session)
+        products = [await factories.insert_product(session) for _ in range(lines)]
+        order = await factories.insert_order(session, user=user, store=store, products=products)
+        creds = await auth_service.create_client(session, name="Processes")
+        await session.commit()
+        return creds, user.user_id, order.order_id
 
 
 async def until_healthy(client: httpx.AsyncClient) -> None:
@@ -138,6 +170,27 @@ async def until_healthy(client: httpx.AsyncClient) -> None:
                 return
         await asyncio.sleep(0.2)
     raise TimeoutError(f"{client.base_url} did not start")
+
+
+@contextlib.asynccontextmanager
+async def two_servers(
+    database_url: str, folder: Path, **settings: str
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """Two :func:`serving` processes on one database, logging to ``folder/a.log`` and
+    ``folder/b.log``: a client of each, once both answer."""
+    with (
+        (folder / "a.log").open("wb") as log_a,
+        (folder / "b.log").open("wb") as log_b,
+        serving(database_url, log_a, **settings) as url_a,
+        serving(database_url, log_b, **settings) as url_b,
+    ):
+        async with (
+            httpx.AsyncClient(base_url=url_a, timeout=10) as a,
+            httpx.AsyncClient(base_url=url_b, timeout=10) as b,
+        ):
+            await until_healthy(a)
+            await until_healthy(b)
+            yield a, b
 
 
 @contextlib.contextmanager

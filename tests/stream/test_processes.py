@@ -10,7 +10,7 @@ from aftercart.events import names
 from tests import factories
 from tests.conftest import POSTGRES_URL, requires_postgres
 from tests.stream.helpers import Reader
-from tests.stream.processes import arrange_order, fresh_database, serving, until_healthy
+from tests.stream.processes import arrange_order, fresh_database, two_servers
 
 BUDGET_SECONDS = 2.0
 
@@ -23,21 +23,10 @@ async def test_a_change_through_one_process_reaches_a_stream_on_another(
     assert POSTGRES_URL
     async with fresh_database(POSTGRES_URL) as database_url:
         creds, user_id, order_id = await arrange_order(database_url)
-        with (
-            (tmp_path / "a.log").open("wb") as log_a,
-            (tmp_path / "b.log").open("wb") as log_b,
-            # The fallback table check slowed to a minute: only LISTEN/NOTIFY meets the budget.
-            serving(database_url, log_a, stream_poll_seconds="60") as url_a,
-            serving(database_url, log_b, stream_poll_seconds="60") as url_b,
-        ):
-            async with (
-                httpx.AsyncClient(base_url=url_a, timeout=10) as a,
-                httpx.AsyncClient(base_url=url_b, timeout=10) as b,
-            ):
-                await until_healthy(a)
-                await until_healthy(b)
-                headers = factories.bearer(await factories.user_token(a, creds, user_id))
-                await _prove_live_and_resume(a, b, headers, order_id)
+        # The fallback table check slowed to a minute: only LISTEN/NOTIFY meets the budget.
+        async with two_servers(database_url, tmp_path, stream_poll_seconds="60") as (a, b):
+            headers = factories.bearer(await factories.user_token(a, creds, user_id))
+            await _prove_live_and_resume(a, b, headers, order_id)
 
 
 async def _prove_live_and_resume(

@@ -43,6 +43,10 @@ def test_the_header_wins_over_the_query_parameter() -> None:
     assert rules.resume_point(None, None) is None
 
 
+def test_a_resume_point_past_any_event_id_replays_nothing() -> None:
+    assert rules.resume_point(str(2**64), None) == 2**63 - 1
+
+
 @pytest.mark.parametrize("value", ["-1", "1.5", "abc", "²"])
 def test_a_resume_point_must_be_a_non_negative_integer(value: str) -> None:
     with pytest.raises(InvalidParameter):

@@ -1,10 +1,13 @@
 """Receivers and arrangements for webhook tests."""
 
+import contextlib
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -152,3 +155,15 @@ def payload_errors(body: dict[str, Any]) -> list[str]:
     schema = {**document, "$ref": message["payload"]["$ref"]}
     validator = jsonschema.Draft202012Validator(schema)
     return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
+
+
+@contextlib.contextmanager
+def serving_in_a_thread(server: ThreadingHTTPServer) -> Iterator[None]:
+    """A real HTTP receiver on its own thread, for the tests that start server processes."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -58,4 +58,13 @@ async def test_errors_name_the_field(
     assert result.exit_code == 1
     assert "url: must be an http or https URL" in result.stderr
     missing = await cli(settings.database_url, "webhooks", "remove", "999")
-    assert (missing.exit_code, missing.stderr.strip()) == (1, "error: Resource not found")
+    assert (missing.exit_code, missing.stderr.splitlines()[-1]) == (1, "error: Resource not found")
+
+
+async def test_ids_beyond_every_column_are_not_found(app: FastAPI, settings: Settings) -> None:
+    for command in (("remove",), ("test",), ("delivery",), ("deliveries",), ("redeliver",)):
+        answer = await cli(settings.database_url, "webhooks", *command, str(2**64))
+        assert (answer.exit_code, answer.stderr.splitlines()[-1]) == (
+            1,
+            "error: Resource not found",
+        ), (command, answer.stderr)

@@ -42,7 +42,14 @@ def _samples(order: Order) -> dict[str, dict[str, Any]]:
     state = {"batch_id": 1, "shopper_id": 1, "workflow_state": "picking", "status": "picking"}
     window = {"window_starts_at": "2026-11-24T10:00:00Z", "window_ends_at": "2026-11-24T11:00:00Z"}
     placed = {"service_type": "delivery", "delivery_window": window}
+    package = {"bag_label": "DOE-1001", "bags_count": 3, "items_count": 12}
     rating = {"rating": {"id": 1, "source": "connect", "rating": 5, "rating_value": "LOVED"}}
+    runner = {
+        "batch_id": 2,
+        "runner_id": 1,
+        "workflow_state": "at_store",
+        "pickup_category": "curbside",
+    }
     return {
         names.BRAND_NEW: placed,
         names.ACKNOWLEDGED: state,
@@ -53,20 +60,50 @@ def _samples(order: Order) -> dict[str, dict[str, Any]]:
         names.ITEM_ADDED: {"item": item},
         names.CHECKOUT: {**state, "items": [item_payload(i) for i in order.items]},
         names.STAGED: state,
+        names.ACKNOWLEDGED_FOR_DELIVERY: {**state, **package},
+        names.AT_STORE_ETA: {**state, **package, "eta": "2026-11-24T10:10:00Z"},
+        names.AT_STORE: {**state, **package},
+        names.BAGS_VERIFIED: {**state, **package},
+        names.ARRIVAL_AT_CUSTOMER: {**state, **package},
         names.DELIVERING: state,
         names.DELIVERED: state,
-        names.CANCELED: {"status": "canceled", "cancellation_reason": "Canceled by retailer"},
+        names.CANCELED: {"status": "canceled", "cancellation_reason": "retailer_driven"},
+        names.CUSTOMER_ACKNOWLEDGED: {
+            "arrived_at": "2026-11-24T10:05:00Z",
+            "is_pickup_delegate": False,
+            "pickup_category": "curbside",
+        },
+        names.PICKUP_RUNNER_STARTED: runner | {"workflow_state": "at_store"},
+        names.UNABLE_TO_FIND_CUSTOMER: runner | {"workflow_state": "brand_new"},
+        names.CUSTOMER_MISSING: state | {"workflow_state": "delivering", "status": "delivering"},
+        names.RUNNER_NOT_FOUND: runner,
+        names.PICKUP_GEOFENCE_REACHED: runner | {"workflow_state": "brand_new"},
+        names.LATE_PICKUP: {"pickup_category": "curbside", **window},
+        names.TIP_ADJUSTMENT: {
+            "status": "delivered",
+            "previous_tip_amount_cents": 500,
+            "tip_amount_cents": 700,
+            "adjusted_at": "2026-11-24T10:00:00Z",
+        },
+        names.ORDER_LOCATION: {
+            "shopper_id": 1,
+            "latitude": 37.79,
+            "longitude": -122.39,
+            "recorded_at": "2026-11-24T10:05:00Z",
+        },
         names.RESCHEDULED: window,
-        names.LATE_DELIVERY: {"late": True},
+        names.LATE_DELIVERY: {"late": True, **window},
         names.ORDER_UPDATED: placed,
         names.RATING_UPDATED: rating,
+        names.RATING_REMINDER: {"status": "delivered", "delivered_at": "2026-11-24T10:50:00Z"},
         names.CHAT_MESSAGE: {
+            "topic_id": "1",
             "message": {
                 "id": "1",
                 "sender": "shopper",
                 "body": "Hi",
                 "created_at": "2026-11-24T10:05:00Z",
-            }
+            },
         },
         names.REPLACEMENT_DECISION: {"item": item, "decided_by": "default"},
         names.MARKETPLACE_FEEDBACK: {"source": "yandex_eats", **rating},

@@ -22,6 +22,7 @@ from aftercart.events import names
 from aftercart.events.webhooks import service
 from aftercart.models import Event
 from tests.stream.processes import free_port, start, stop
+from tests.webhooks.helpers import serving_in_a_thread
 
 pytestmark = pytest.mark.slow
 
@@ -60,11 +61,8 @@ class _Handler(BaseHTTPRequestHandler):
 @pytest.fixture
 def receiver() -> Iterator[Counting]:
     server = Counting()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    with serving_in_a_thread(server):
+        yield server
 
 
 async def _prepare(url: str, receiver_url: str) -> tuple[str, str, int]:
