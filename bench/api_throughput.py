@@ -18,9 +18,13 @@ with ``wrk -t1 -c{connections} -d{duration}s --latency``:
 The machines are shared and their speed drifts, so each figure is divided by that of a reference
 started by the same run: ``bench/reference.py``, a bare Starlette app under the same uvicorn
 options that replays the exact status, content type and body Aftercart gave for each path.
-When ``npx`` works, Stoplight Prism mocking ``tests/post_checkout/post-checkout-openapi.yml`` is
-loaded on the two post-checkout paths too. Targets take turns path by path, ``--rounds`` times,
-and the median of the rounds is reported. Goals: reads ≥ 0.25 times the reference and ≥ 3 times
+The three reads are also loaded on ``bench/query_floor.py``, a bare Starlette app that answers
+each with a token looked up in a dict, the read's own SQL through the raw driver (sqlite3 or
+asyncpg) and ``json.dumps`` of the rows: what one query per request costs by itself, reported
+beside Aftercart and the reference (the PUT has no such floor). When ``npx`` works, Stoplight
+Prism mocking ``tests/post_checkout/post-checkout-openapi.yml`` is loaded on the two
+post-checkout paths too. Targets take turns path by path, ``--rounds`` times, and the median of
+the rounds is reported. Goals: reads ≥ 0.25 times the reference and ≥ 3 times
 Prism; the PUT ≥ 0.05 times the reference. A target that answered anything but 2xx/3xx, or had
 socket errors, is marked FAILED. SQLite in a temporary file by default; ``--postgres`` creates a
 throw-away database on that server (e.g. ``postgresql://postgres@127.0.0.1:5432/postgres``);
@@ -49,10 +53,11 @@ from tests.stream.processes import (
 )
 
 from aftercart.auth import service as auth_service
+from aftercart.auth.secrets import digest
 from aftercart.db.engine import create_engine
-from bench import prism, reference, wrk
+from bench import prism, query_floor, reference, wrk
 from bench.machine import ROOT, database, facts
-from bench.stream_latency import prepare
+from bench.stream_latency import Sandbox, prepare
 from bench.throughput_report import TARGETS, Goal, HotPath, Loads, Run, print_report, to_json
 
 READS = Goal(ratio=0.25, over_prism=3.0)
@@ -91,6 +96,7 @@ def hot_paths(
             wrk.Request("GET", customer),
             READS,
             on_prism=True,
+            on_floor=True,
         ),
         HotPath(
             "GET /v2/post_checkout/orders/{id}/handling",
@@ -98,12 +104,14 @@ def hot_paths(
             wrk.Request("GET", customer),
             READS,
             on_prism=True,
+            on_floor=True,
         ),
         HotPath(
             "GET /v2/fulfillment/users/{user_id}/orders/{id}",
             f"/v2/fulfillment/users/{user_id}/orders/{order_id}",
             wrk.Request("GET", retailer),
             FULFILLMENT_READ,
+            on_floor=True,
         ),
     ]
 
@@ -132,7 +140,7 @@ async def capture(http: httpx.AsyncClient, hot: HotPath) -> reference.Answer:
 async def healthy(process: "subprocess.Popen[bytes]", url: str, log: Path, what: str) -> None:
     """Waits for ``/healthz``, but gives up at once if the process exits (e.g. it rejected an
     option), showing the end of its log."""
-    async with httpx.AsyncClient(base_url=url, timeout=5) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=5, trust_env=False) as http:
         waiting = asyncio.create_task(until_healthy(http))
         while not waiting.done():
             if process.poll() is not None:
@@ -176,19 +184,30 @@ async def aftercart(database_url: str, folder: Path, workers: int | None) -> Asy
 
 
 @contextlib.asynccontextmanager
+async def bare_app(
+    module: str, file: list[str], folder: Path, workers: int | None
+) -> AsyncIterator[str]:
+    """``python -m module *file`` (a bare app started by :func:`reference.launch`) on a free
+    port, once it answers ``/healthz``: its base URL."""
+    port = free_port()
+    command = [sys.executable, "-m", module, *file, "--port", str(port)]
+    command += ["--workers", str(workers)] if workers else []
+    url = f"http://127.0.0.1:{port}"
+    log = folder / f"{module.rpartition('.')[2]}.log"
+    with spawned(command, log) as process:
+        await healthy(process, url, log, module)
+        yield url
+
+
+@contextlib.asynccontextmanager
 async def replaying(
     answers: list[reference.Answer], folder: Path, workers: int | None
 ) -> AsyncIterator[str]:
     """The reference app, checked to give back each captured answer unchanged."""
     path = folder / "answers.json"
     reference.write_answers(path, answers)
-    port = free_port()
-    command = [sys.executable, "-m", "bench.reference", "--answers", str(path), "--port", str(port)]
-    command += ["--workers", str(workers)] if workers else []
-    url = f"http://127.0.0.1:{port}"
-    with spawned(command, folder / "reference.log") as process:
-        await healthy(process, url, folder / "reference.log", "the reference")
-        async with httpx.AsyncClient(base_url=url, timeout=5) as http:
+    async with bare_app("bench.reference", ["--answers", str(path)], folder, workers) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=5, trust_env=False) as http:
             for answer in answers:
                 got = await http.request(answer.method, answer.path)
                 replayed = (got.status_code, got.headers["content-type"], got.content)
@@ -197,10 +216,41 @@ async def replaying(
         yield url
 
 
+def floor_config(
+    database_url: str, sandbox: Sandbox, user_id: str, creds: auth_service.IssuedCredentials
+) -> query_floor.Config:
+    """The token digests the floor knows, as a perfect token cache would."""
+    client_token = sandbox.retailer["Authorization"].removeprefix("Bearer ")
+    return query_floor.Config(
+        database_url,
+        users={digest(sandbox.user_token): user_id},
+        clients={digest(client_token): creds.client_id},
+    )
+
+
+@contextlib.asynccontextmanager
+async def flooring(
+    config: query_floor.Config, paths: list[HotPath], folder: Path, workers: int | None
+) -> AsyncIterator[str]:
+    """The query floor, checked to answer each read it is loaded on with 200 and some rows."""
+    path = folder / "floor.json"
+    query_floor.write_config(path, config)
+    async with bare_app("bench.query_floor", ["--config", str(path)], folder, workers) as url:
+        async with httpx.AsyncClient(base_url=url, timeout=5, trust_env=False) as http:
+            for hot in (p for p in paths if p.on_floor):
+                got = await ask(http, hot)
+                if got.status_code != 200 or not got.json():
+                    raise SystemExit(
+                        f"the query floor answered {got.status_code} to {hot.label}: "
+                        f"{got.text[:300]}"
+                    )
+        yield url
+
+
 async def prism_refusals(url: str, paths: list[HotPath]) -> dict[str, str]:
     """Paths Prism does not answer with 2xx to our very request, and what it answered."""
     refused: dict[str, str] = {}
-    async with httpx.AsyncClient(base_url=url, timeout=10) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=10, trust_env=False) as http:
         for hot in (p for p in paths if p.on_prism):
             response = await ask(http, hot)
             if not response.is_success:
@@ -236,7 +286,11 @@ async def load_all(
     for round_ in range(first, args.rounds + 1):
         for hot in paths:
             for target, base in bases.items():
-                if base is None or (target == "prism" and not hot.on_prism):
+                if (
+                    base is None
+                    or (target == "prism" and not hot.on_prism)
+                    or (target == "floor" and not hot.on_floor)
+                ):
                     continue
                 load = await wrk.run(
                     base + hot.path,
@@ -255,17 +309,24 @@ async def run(args: argparse.Namespace, database_url: str, folder: Path, kind: s
     creds, user_id, order_id, database = await arrange(database_url)
     async with contextlib.AsyncExitStack() as stack:
         url = await stack.enter_async_context(aftercart(database_url, folder, args.workers))
-        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        async with httpx.AsyncClient(base_url=url, timeout=30, trust_env=False) as http:
             sandbox = await prepare(http, creds, user_id, [order_id])
             paths = hot_paths(
                 sandbox.user_token, sandbox.retailer, user_id, order_id, sandbox.shopper
             )
             answers = [await capture(http, hot) for hot in paths]
         reference_url = await stack.enter_async_context(replaying(answers, folder, args.workers))
+        config = floor_config(database_url, sandbox, user_id, creds)
+        floor_url = await stack.enter_async_context(flooring(config, paths, folder, args.workers))
         mock = await stack.enter_async_context(prism.running(folder))
         refused = await prism_refusals(mock.url, paths) if mock.url else {}
         paths = [replace(h, on_prism=False) if h.label in refused else h for h in paths]
-        bases = {"aftercart": url, "reference": reference_url, "prism": mock.url}
+        bases = {
+            "aftercart": url,
+            "reference": reference_url,
+            "floor": floor_url,
+            "prism": mock.url,
+        }
         loads = await load_all(args, paths, bases, folder)
     report = Run(
         machine=facts(),
@@ -277,6 +338,7 @@ async def run(args: argparse.Namespace, database_url: str, folder: Path, kind: s
         prism_refusals=refused,
         paths=paths,
         loads=loads,
+        floor_driver=query_floor.driver_name(database_url),
     )
     print_report(report)
     if args.json:

@@ -72,7 +72,12 @@ async def run(args: argparse.Namespace, database_url: str, folder: Path) -> None
     keepalive = str(args.keepalive)
     with (
         (folder / "serve.log").open("wb") as log,
-        serving_process(database_url, log, stream_keepalive_seconds=keepalive) as (server, url),
+        serving_process(
+            database_url,
+            log,
+            stream_keepalive_seconds=keepalive,
+            max_streams_per_token="0",  # ten thousand streams on one token
+        ) as (server, url),
     ):
         port = httpx.URL(url).port
         assert port is not None

@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.profile_hot_path [--path items|handling|order|item_update]
                                                [--seconds 8] [--postgres SERVER_URL]
+                                               [--raw FILE] [--idle]
 
 Arranges the data of ``bench/api_throughput.py``, starts the server, loads the path with
 ``wrk -t1 -c32`` and samples the server's main thread with py-spy (``pip install py-spy``) for
@@ -106,6 +107,7 @@ async def run(args: argparse.Namespace, database_url: str, folder: Path) -> None
             "--rate",
             "250",
             "--threads",
+            *(["--idle"] if args.idle else []),
             "--format",
             "raw",
             "--output",
@@ -117,6 +119,8 @@ async def run(args: argparse.Namespace, database_url: str, folder: Path) -> None
         result = await load
     print(f"{hot.label} on {database}: {result.requests_per_s:,.0f} req/s while sampled")
     summarize(raw)
+    if args.raw is not None:
+        shutil.copyfile(raw, args.raw)
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -130,6 +134,10 @@ def main() -> None:
     parser.add_argument("--path", choices=sorted(PATHS), default="items")
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--postgres", default=None, metavar="SERVER_URL")
+    parser.add_argument("--raw", type=Path, default=None, help="keep py-spy's raw stacks here")
+    parser.add_argument(
+        "--idle", action="store_true", help="sample the thread while it waits too (py-spy --idle)"
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 

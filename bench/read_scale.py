@@ -94,7 +94,9 @@ class Served:
 
 @contextlib.asynccontextmanager
 async def serving(url: str, orders: int, measured: Measured) -> AsyncIterator[Served]:
-    app = create_app(Settings(database_url=url, run_worker=False, log_level="WARNING"))
+    # Development, as a developer runs it: the arrangement drives the sandbox.
+    settings = Settings(env="development", database_url=url, run_worker=False, log_level="WARNING")
+    app = create_app(settings)
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http,

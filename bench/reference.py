@@ -7,7 +7,7 @@ back byte for byte with no database, no auth and no validation, under the same u
 as ``aftercart serve`` (src/aftercart/cli/serve.py): loop and HTTP parser ``auto`` (uvloop and
 httptools when installed), log level ``warning``, uvicorn's access log off, and the same number
 of workers. What is left is the cost of uvicorn and Starlette routing on this machine: the floor
-Aftercart is held to.
+Aftercart is held to. :func:`launch` starts any such bare app (``bench/query_floor.py`` too).
 """
 
 import argparse
@@ -56,7 +56,7 @@ def _replay(answer: Answer) -> Route:
     return Route(answer.path, endpoint, methods=[answer.method])
 
 
-async def _healthz(_request: Request) -> Response:
+async def healthz(_request: Request) -> Response:
     return Response(b'{"status":"ok"}', headers={"content-type": "application/json"})
 
 
@@ -64,18 +64,21 @@ def create_app() -> Starlette:
     """The factory uvicorn calls in each worker; the answers come by file, named in the
     environment, because a factory takes no arguments."""
     answers = read_answers(Path(os.environ[ANSWERS_ENV]))
-    return Starlette(routes=[Route("/healthz", _healthz), *map(_replay, answers)])
+    return Starlette(routes=[Route("/healthz", healthz), *map(_replay, answers)])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--answers", type=Path, required=True)
+def launch(factory: str, *, file_option: str, file_env: str, doc: str | None) -> None:
+    """The command line of a bare app: ``{file_option} FILE [--port] [--workers]``. The file is
+    handed to ``factory`` (``module:function``) through ``file_env``, and the app is served under
+    ``aftercart serve``'s uvicorn options."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument(file_option, type=Path, required=True, dest="file", metavar="FILE")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
-    os.environ[ANSWERS_ENV] = str(args.answers.resolve())
+    os.environ[file_env] = str(args.file.resolve())
     uvicorn.run(
-        "bench.reference:create_app",
+        factory,
         factory=True,
         host="127.0.0.1",
         port=args.port,
@@ -83,6 +86,10 @@ def main() -> None:
         access_log=False,
         workers=args.workers,
     )
+
+
+def main() -> None:
+    launch("bench.reference:create_app", file_option="--answers", file_env=ANSWERS_ENV, doc=__doc__)
 
 
 if __name__ == "__main__":

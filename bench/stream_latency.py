@@ -263,7 +263,7 @@ async def run(args: argparse.Namespace, database_url: str, folder: Path) -> None
     creds, user_id, orders = await arrange(database_url, args.orders)
     with (
         (folder / "serve.log").open("wb") as log,
-        serving_process(database_url, log) as (server, base_url),
+        serving_process(database_url, log, max_streams_per_token="0") as (server, base_url),
     ):
         port = httpx.URL(base_url).port
         assert port is not None

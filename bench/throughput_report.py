@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field
 from bench import wrk
 from bench.machine import Facts
 
-TARGETS = ("aftercart", "reference", "prism")
+TARGETS = ("aftercart", "reference", "floor", "prism")
 
 #: Every wrk run, by (path label, target), in round order.
 Loads = dict[tuple[str, str], list[wrk.Load]]
@@ -30,6 +30,8 @@ class HotPath:
     request: wrk.Request
     goal: Goal
     on_prism: bool = False
+    #: Loaded on bench/query_floor.py too (the reads: one query each).
+    on_floor: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class Run:
     prism_refusals: dict[str, str]
     paths: list[HotPath]
     loads: Loads
+    #: The driver bench/query_floor.py ran its statements through.
+    floor_driver: str = ""
 
 
 def summary(loads: list[wrk.Load]) -> Summary | None:
@@ -72,10 +76,20 @@ class Row:
     aftercart: Summary | None
     reference: Summary | None
     prism: Summary | None
+    floor: Summary | None = None
 
     @property
     def ratio(self) -> float | None:
         return _divide(self.aftercart, self.reference)
+
+    @property
+    def floor_ratio(self) -> float | None:
+        """The query floor's rate over the reference's."""
+        return _divide(self.floor, self.reference)
+
+    @property
+    def over_floor(self) -> float | None:
+        return _divide(self.aftercart, self.floor)
 
     @property
     def over_prism(self) -> float | None:
@@ -109,7 +123,10 @@ def rows(run: Run) -> list[Row]:
     def of(hot: HotPath, target: str) -> Summary | None:
         return summary(run.loads.get((hot.label, target), []))
 
-    return [Row(h, of(h, "aftercart"), of(h, "reference"), of(h, "prism")) for h in run.paths]
+    return [
+        Row(h, of(h, "aftercart"), of(h, "reference"), of(h, "prism"), floor=of(h, "floor"))
+        for h in run.paths
+    ]
 
 
 def _rate(found: Summary | None, *, latency: bool = False) -> str:
@@ -145,6 +162,30 @@ def print_report(run: Run) -> None:
             f"| {_times(row.ratio)} | {_rate(row.prism)} | {_times(row.over_prism)} "
             f"| {row.hot.goal} | {row.met} |"
         )
+    _print_floor(run)
+
+
+def _print_floor(run: Run) -> None:
+    print()
+    print(
+        f"Query floor (bench/query_floor.py, {run.floor_driver or 'no driver'}): token from a "
+        "dict, the read's own SQL through the raw driver, json.dumps of the rows; not "
+        "Aftercart's answer shape."
+    )
+    print(
+        "| path | aftercart req/s | reference req/s | floor req/s (p50/p99 ms) "
+        "| aftercart/reference | floor/reference | aftercart/floor |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    everything = rows(run)
+    for row in (r for r in everything if r.hot.on_floor):
+        print(
+            f"| {row.hot.label} | {_rate(row.aftercart)} | {_rate(row.reference)} "
+            f"| {_rate(row.floor, latency=True)} | {_times(row.ratio)} "
+            f"| {_times(row.floor_ratio)} | {_times(row.over_floor)} |"
+        )
+    for row in (r for r in everything if not r.hot.on_floor):
+        print(f"{row.hot.label}: no query floor (a write is more than one query).")
 
 
 def to_json(run: Run) -> dict[str, object]:
@@ -153,6 +194,10 @@ def to_json(run: Run) -> dict[str, object]:
         "database": run.database,
         "options": run.options,
         "prism": {"reason": run.prism_reason or None, "refused": run.prism_refusals},
+        "floor": {
+            "driver": run.floor_driver or None,
+            "paths": [hot.label for hot in run.paths if hot.on_floor],
+        },
         "rows": [
             {
                 "path": row.hot.label,
@@ -161,6 +206,8 @@ def to_json(run: Run) -> dict[str, object]:
                 "met": row.met,
                 "ratio": row.ratio,
                 "aftercart_over_prism": row.over_prism,
+                "floor_ratio": row.floor_ratio,
+                "aftercart_over_floor": row.over_floor,
                 **{
                     target: {
                         "median": asdict(found) if (found := summary(loads)) else None,

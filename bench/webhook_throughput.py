@@ -180,7 +180,10 @@ async def _deliver_all(settings: Settings) -> Run:
 
 async def _measure(args: argparse.Namespace, database_url: str, url: str) -> list[Run]:
     settings = Settings(
-        database_url=database_url, webhook_concurrency=args.concurrency, log_level="WARNING"
+        database_url=database_url,
+        webhook_concurrency=args.concurrency,
+        log_level="WARNING",
+        webhooks_allow_private=True,  # the receiver is on 127.0.0.1
     )
     jobs = await _arrange(database_url, args.count, url)
     if args.gc_freeze:
