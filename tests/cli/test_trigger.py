@@ -6,7 +6,7 @@ import pytest
 
 from aftercart.events import names
 from tests.cli.helpers import cli, said
-from tests.sandbox.helpers import Sessions, arrange_order, events
+from tests.sandbox.helpers import Sessions, arrange_order, events, load_order
 from tests.webhooks.helpers import payload_errors
 
 
@@ -90,3 +90,24 @@ async def test_refused_outside_the_sandbox(
     assert result.exit_code == 1
     assert said(result)[0].startswith("error: triggers are a sandbox tool")
     assert await events(sessions, arranged.order_id) == []
+
+
+async def test_line_names_the_item_events_line(db_url: str, sessions: Sessions) -> None:
+    arranged = await arrange_order(sessions)
+    lines = [item.line_num for item in (await load_order(sessions, arranged.order_id)).items]
+    result = await cli(
+        db_url,
+        "trigger",
+        names.ITEM_UPDATED,
+        "--order",
+        arranged.order_id,
+        "--line",
+        lines[-1],
+        "--json",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["event_metadata"]["item"]["line_num"] == lines[-1]
+    unknown = await cli(
+        db_url, "trigger", names.ITEM_UPDATED, "--order", arranged.order_id, "--line", "99"
+    )
+    assert said(unknown) == ["error: line_num: is not a line of the order"]

@@ -112,3 +112,32 @@ def test_assignments() -> None:
         r.parse_assignments(["nothing"])
     with pytest.raises(InvalidParameter):
         r.parse_assignments(["=3"])
+
+
+class _Line:
+    def __init__(self, line_num: str, found: bool = False) -> None:
+        self.line_num = line_num
+        self.found = found
+
+
+def test_a_named_line_is_the_one_the_item_event_is_about() -> None:
+    lines = [_Line("1"), _Line("2", found=True), _Line("3", found=True)]
+    assert r.pick_line(lines, lambda line: line.found, "3") is lines[2]
+    assert r.pick_line(lines, lambda line: line.found, None) is lines[1]
+    assert r.pick_line(lines, lambda line: False, None) is lines[0]
+    assert r.pick_line([], lambda line: True, None) is None
+
+
+def test_a_line_the_order_does_not_have_is_refused() -> None:
+    with pytest.raises(InvalidParameter) as refused:
+        r.pick_line([_Line("1")], lambda line: True, "9")
+    assert refused.value.key == "line_num"
+
+
+def test_line_num_is_only_for_item_events() -> None:
+    item_events = tuple(triggers.ITEM_FITS)
+    r.check_line_num(names.ITEM_REFUND, "2", item_events)
+    r.check_line_num(names.PICKING, None, item_events)
+    with pytest.raises(InvalidParameter) as refused:
+        r.check_line_num(names.PICKING, "2", item_events)
+    assert refused.value.key == "line_num"

@@ -174,6 +174,22 @@ async def test_overrides_are_merged_by_dotted_path(
     assert (await events(sessions, p.order_id))[-1].metadata_ == metadata
 
 
+async def test_line_num_names_the_line_of_an_item_event(
+    http: httpx.AsyncClient, client_headers: Headers, sessions: Sessions
+) -> None:
+    p = await picking(http, client_headers, sessions)
+    lines = [item.line_num for item in (await load_order(sessions, p.order_id)).items]
+    assert len(lines) > 1
+    for line_num in (lines[-1], lines[0]):
+        response = await http.post(
+            _url(p.order_id),
+            json={"event_name": names.ITEM_UPDATED, "line_num": line_num},
+            headers=client_headers,
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["event_metadata"]["item"]["line_num"] == line_num
+
+
 async def test_overrides_can_complete_what_the_order_lacks(
     http: httpx.AsyncClient, client_headers: Headers, sessions: Sessions
 ) -> None:
@@ -209,6 +225,8 @@ async def test_overrides_can_complete_what_the_order_lacks(
             "overrides.window_ends_at.x",
         ),
         ({"event_name": "fulfillment.nope"}, "event_name"),
+        ({"event_name": names.ITEM_UPDATED, "line_num": "99"}, "line_num"),
+        ({"event_name": names.CANCELED, "line_num": "1"}, "line_num"),
         ({}, "event_name"),
     ],
 )

@@ -29,6 +29,10 @@ def trigger(
             "VALUE is read as JSON when it is JSON, else as text. Repeat for several.",
         ),
     ] = None,
+    line: Annotated[
+        str | None,
+        typer.Option("--line", help="For an item event, the line_num it is about."),
+    ] = None,
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -55,6 +59,7 @@ def trigger(
             overrides=overrides,
             client_id=None,
             pickup_category=category,
+            line_num=line,
         )
         return triggers.wire(event_row)
 

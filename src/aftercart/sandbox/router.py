@@ -161,6 +161,7 @@ async def trigger_event(
         client_id=client.client_id,
         pickup_category=settings.pickup_category,
         internal=internal,
+        line_num=request.line_num,
     )
     return Triggered.model_validate(triggers.wire(event))
 

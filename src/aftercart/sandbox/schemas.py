@@ -117,7 +117,11 @@ class Trigger(Request):
 
     model_config = _example(
         {"event_name": "fulfillment.picking", "overrides": {"shopper_id": 42}},
-        {"event_name": "fulfillment.order_item_updated", "overrides": {"item.status": "found"}},
+        {
+            "event_name": "fulfillment.order_item_updated",
+            "line_num": "2",
+            "overrides": {"item.status": "found"},
+        },
     )
 
     event_name: str | None = Field(
@@ -128,6 +132,11 @@ class Trigger(Request):
         description="Fields of event_metadata to set, by dotted path (item.status, "
         "items.0.delivered_count); a value replaces the field whole.",
         json_schema_extra={"type": "object"},
+    )
+    line_num: str | None = Field(
+        default=None,
+        description="For an item event, the line it is about (by default the first line that "
+        "fits the event, else line 1).",
     )
 
 

@@ -3,7 +3,8 @@ how ``overrides`` are read and merged into an event's metadata, how ``--set`` va
 
 import copy
 import json
-from typing import Any, Final
+from collections.abc import Callable, Sequence
+from typing import Any, Final, Protocol, TypeVar
 
 from aftercart.errors import AftercartError, InvalidParameter, MultipleErrors
 from aftercart.events import names
@@ -21,6 +22,33 @@ def check_event_name(name: str | None) -> str:
             "is not included in the list: " + ", ".join(TRIGGERABLE), key="event_name"
         )
     return name
+
+
+class Line(Protocol):
+    @property
+    def line_num(self) -> str: ...
+
+
+L = TypeVar("L", bound=Line)
+
+
+def pick_line(lines: Sequence[L], fits: Callable[[L], bool], line_num: str | None) -> L | None:
+    """The line an item event is about: ``line_num`` when given (refused, key ``line_num``, when
+    the order has no such line), else the first line that fits the event, else the first line."""
+    if line_num is not None:
+        named = next((line for line in lines if line.line_num == line_num), None)
+        if named is None:
+            raise InvalidParameter("is not a line of the order", key="line_num")
+        return named
+    return next((line for line in lines if fits(line)), lines[0] if lines else None)
+
+
+def check_line_num(name: str, line_num: str | None, item_events: Sequence[str]) -> None:
+    """``line_num`` names the line of an item event; for any other event it is refused."""
+    if line_num is not None and name not in item_events:
+        raise InvalidParameter(
+            "applies only to item events: " + ", ".join(item_events), key="line_num"
+        )
 
 
 def check_overrides(raw: Any) -> dict[str, Any]:

@@ -86,24 +86,34 @@ async def trigger(
     client_id: str | None,
     pickup_category: str,
     internal: bool = False,
+    line_num: str | None = None,
 ) -> Event:
     """Writes ``event_name`` for the order. ``client_id`` is the caller's (another client's
-    order is 404, as an unknown one); ``None`` (the CLI) may name any order. Refused, nothing is
-    written: an unknown name, overrides that are not an object or set a bad path, a payload that
-    breaks the event's schema (each problem keyed ``event_metadata.<path>``)."""
+    order is 404, as an unknown one); ``None`` (the CLI) may name any order. ``line_num`` names
+    the line of an item event. Refused, nothing is written: an unknown name, a ``line_num`` for
+    another event or not of the order, overrides that are not an object or set a bad path, a
+    payload that breaks the event's schema (each problem keyed ``event_metadata.<path>``)."""
     order = await find_locked_order(session, order_ref, internal=internal)
     if order is None or (client_id is not None and not order_visible(order.client_id, client_id)):
         raise NotFound()
     name = trigger_rules.check_event_name(event_name)
+    trigger_rules.check_line_num(name, line_num, tuple(ITEM_FITS))
     changes = trigger_rules.check_overrides(overrides)
-    built = await build_metadata(session, order, name, pickup_category=pickup_category)
+    built = await build_metadata(
+        session, order, name, pickup_category=pickup_category, line_num=line_num
+    )
     metadata = trigger_rules.apply_overrides(built, changes)
     _check_contract(order, name, metadata)
     return await record_event(session, name, order=order, metadata=metadata)
 
 
 async def build_metadata(
-    session: AsyncSession, order: Order, name: str, *, pickup_category: str
+    session: AsyncSession,
+    order: Order,
+    name: str,
+    *,
+    pickup_category: str,
+    line_num: str | None = None,
 ) -> Metadata:
     """The event's metadata (after the order's ids) as Aftercart would write it now. Where the
     order lacks what the event carries (no batch for a state change, no rating), the field is
@@ -113,7 +123,7 @@ async def build_metadata(
     if name in EVENT_STATES:
         return await _state(session, order, name)
     if name in ITEM_FITS:
-        return {"item": _item(order, name)}
+        return {"item": _item(order, name, line_num)}
     builder = _BUILDERS[name]
     return await builder(session, order, pickup_category)
 
@@ -205,9 +215,9 @@ async def _runner_change(
 # --- Everything else -----------------------------------------------------------------------------
 
 
-def _item(order: Order, name: str) -> Metadata | None:
+def _item(order: Order, name: str, line_num: str | None) -> Metadata | None:
     lines = sorted((i for i in order.items if not i.removed), key=lambda i: i.id)
-    chosen = next((i for i in lines if ITEM_FITS[name](i)), lines[0] if lines else None)
+    chosen = trigger_rules.pick_line(lines, ITEM_FITS[name], line_num)
     return item_payload(chosen) if chosen is not None else None
 
 
