@@ -48,14 +48,20 @@ def test_importing_the_plugin_imports_nothing_heavy() -> None:
 @pytest.mark.slow
 def test_the_example_passes_in_a_retailers_suite(pytester: pytest.Pytester) -> None:
     """A fresh pytest process, in a folder with no configuration or conftest of ours: the
-    fixture comes only from the installed entry point. The example in docs/sandbox.md too."""
-    pytester.makepyfile(test_my_integration=EXAMPLE.read_text(), test_from_docs=docs_example())
+    fixture comes only from the installed entry point. The examples in docs/sandbox.md and in the
+    README too."""
+    pytester.makepyfile(
+        test_my_integration=EXAMPLE.read_text(),
+        test_from_docs=docs_example(DOCS / "sandbox.md"),
+        test_from_readme=docs_example(DOCS.parent / "README.md"),
+    )
     result = run_pytest(pytester)
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
 
 
-def docs_example() -> str:
-    section = (DOCS / "sandbox.md").read_text().split("## Use Aftercart in your tests")[1]
+def docs_example(page: Path) -> str:
+    """The first Python block of the page's "Use Aftercart in your tests" section."""
+    section = page.read_text().split("## Use Aftercart in your tests")[1]
     return section.split("```python\n")[1].split("```")[0]
 
 
