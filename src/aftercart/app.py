@@ -5,7 +5,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi_offline import FastAPIOffline
 
 from aftercart import __version__, cors, envelopes, health, modes, openapi
 from aftercart.auth.cache import TokenCache, kept_in_sync
@@ -30,6 +29,7 @@ from aftercart.marketplace.router import router as marketplace_router
 from aftercart.middleware import BodyLimitMiddleware, RequestLogMiddleware
 from aftercart.observability import logs, metrics
 from aftercart.observability.router import router as metrics_router
+from aftercart.openapi import pages as docs_pages
 from aftercart.post_checkout.router import router as post_checkout_router
 from aftercart.sandbox.router import router as sandbox_router
 from aftercart.transactions.router import router as transactions_router
@@ -81,14 +81,17 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             yield
         await engine.dispose()
 
-    # Swagger UI (/docs) and ReDoc (/redoc) load their scripts from package data, not a CDN.
-    app = FastAPIOffline(
+    app = FastAPI(
         title="Aftercart",
         version=__version__,
         description="Post-checkout service wire-compatible with Instacart Connect v2.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
         swagger_ui_parameters=openapi.SWAGGER_UI_PARAMETERS,
     )
+    # Swagger UI (/docs) and ReDoc (/redoc) load their scripts from package data, not a CDN.
+    docs_pages.install(app)
     app.state.settings = settings
     envelopes.install(app)
     openapi.install(app)

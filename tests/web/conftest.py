@@ -46,8 +46,8 @@ async def live_url(app: FastAPI) -> AsyncIterator[str]:
 @pytest.fixture
 async def live_http(live_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """A client of :func:`live_url`: the links in its answers point at the live server."""
-    # 30 s: one run in about ten of tests/web on this 2-core machine saw a request to the live
-    # server take 10 s (the whole event loop stalled; the cause was not found), and the pages are
-    # what these tests judge, not the server's latency (bench.page_latency measures that).
+    # Generous: the pages are what these tests judge, not the server's latency
+    # (bench.page_latency measures that). The 10 s stalls once seen here were full garbage
+    # collections of a heap that kept every test's app (tests/test_app_memory.py).
     async with httpx.AsyncClient(base_url=live_url, timeout=30) as client:
         yield client
