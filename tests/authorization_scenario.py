@@ -43,6 +43,8 @@ from aftercart.models import (
 )
 from aftercart.post_checkout.service import add_message
 from aftercart.sandbox import batches, shoppers
+from aftercart.sandbox import faults as sandbox_faults
+from aftercart.sandbox.fault_rules import Effect, Kind, Rule, Target
 from aftercart.sandbox.schemas import BatchOrder
 from tests import factories
 from tests.marketplace.helpers import feedback_body
@@ -62,6 +64,9 @@ NOTE = "Thanks for the careful packing, Wilhelmina"
 SHOPPER_NAME = "Wilhelmina"
 HOOK_URL = "http://127.0.0.1:9/hook-cassiopeia"
 INSTACART_EMAIL = "ysolde.instacart-zq7@example.com"
+#: A fault rule of the owner's that matches no request.
+NOWHERE = "/nowhere-zq7"
+UNUSED = Rule(Target.API, "*", NOWHERE, 1.0, 1, Effect(Kind.DROP))
 NAMES = {
     ALICE: ("Ysolde", "Quarrington"),
     BOB: ("Bartholomew", "Oxenford"),
@@ -109,6 +114,7 @@ class Scenario:
     instacart_user_id: int
     linking_token: str
     last_mile_hold: int = 0
+    fault_id: int = 0
 
     def params(self) -> dict[str, str]:
         """Path parameters by name; an endpoint may override some (see :data:`REQUESTS`)."""
@@ -122,6 +128,7 @@ class Scenario:
             "service_option_id": str(self.slot_id),
             "subscription_id": str(self.subscription_id),
             "delivery_id": str(self.delivery_id),
+            "fault_id": str(self.fault_id),
         }
 
 
@@ -268,6 +275,7 @@ async def arrange(sessions: Sessions) -> Scenario:
         _, pickup_hold = await _hold(session, CAROL, "pickup", store.location_code)
         _, last_mile_hold = await _hold(session, BOB, "last_mile", store.location_code)
         instacart_user_id, linking_token = await _linked(session, owner.client_id, ALICE)
+        fault = await sandbox_faults.create_fault(session, client_id=owner.client_id, rule=UNUSED)
         await session.commit()
     return Scenario(
         owner=owner,
@@ -286,6 +294,7 @@ async def arrange(sessions: Sessions) -> Scenario:
         instacart_user_id=instacart_user_id,
         linking_token=linking_token,
         last_mile_hold=last_mile_hold,
+        fault_id=fault.id,
     )
 
 
@@ -439,6 +448,14 @@ REQUESTS: dict[str, Callable[[Scenario], Call]] = {
         {"user_id": str(s.instacart_user_id)}
     ),
     "GET /v2/fulfillment_sandbox/users/{user_id}/orders": lambda s: Call({}),
+    "GET /v2/fulfillment_sandbox/monitor/requests": lambda s: Call({}),
+    "GET /v2/fulfillment_sandbox/monitor/webhook_attempts": lambda s: Call({}),
+    "POST /v2/fulfillment_sandbox/faults": lambda s: Call(
+        {}, {"path": NOWHERE, "effect": {"type": "drop"}}
+    ),
+    "GET /v2/fulfillment_sandbox/faults": lambda s: Call({}),
+    "DELETE /v2/fulfillment_sandbox/faults/{fault_id}": lambda s: Call({}),
+    "DELETE /v2/fulfillment_sandbox/faults": lambda s: Call({}),
     # ALICE is linked with this token: linking the same pair again is a success that changes
     # nothing.
     f"POST {_U}/link": lambda s: Call({}, {"linking_token": s.linking_token}),
@@ -562,8 +579,9 @@ async def revoke(sessions: Sessions, creds: IssuedCredentials, token: str) -> No
 
 # --- The database ---------------------------------------------------------------------------------
 
-#: Rate-limit counters may count refused requests by design; everything else must not move.
-_NOT_STATE = ("rate_limit",)
+#: Rate-limit counters may count refused requests, and the request monitor records them, by
+#: design; everything else must not move.
+_NOT_STATE = ("rate_limit", "monitored_requests")
 
 
 async def snapshot(sessions: Sessions) -> dict[str, list[tuple[str, ...]]]:

@@ -86,10 +86,11 @@ SESSION_PAGES = frozenset(
         "GET /dashboard/webhooks",
         "POST /dashboard/webhooks/deliveries/{delivery_id}/redeliver",
         "GET /dashboard/orders",
+        "GET /dashboard/monitor",
     }
 )
 CLIENTS_SHARE_DATA = True
-CLIENT_OWNED_PARAMS = frozenset({"subscription_id", "delivery_id"})
+CLIENT_OWNED_PARAMS = frozenset({"subscription_id", "delivery_id", "fault_id"})
 _MARKETPLACE_CALL = typing.get_args(Caller)[1].dependency
 
 

@@ -403,6 +403,8 @@ async def _shopping(d: Driver, ct: str, ut: str) -> int:
     await d.call("GET", f"{s}/batches/{{batch_id}}", token=ct, path=batch_path, expect=200)
     user_orders = f"{s}/users/{{user_id}}/orders"
     await d.call("GET", user_orders, token=ct, path={"user_id": USER}, expect=200)
+    await d.call("GET", f"{s}/monitor/requests", token=ct, params={"limit": 10}, expect=200)
+    await d.call("GET", f"{s}/monitor/webhook_attempts", token=ct, expect=200)
     callbacks = f"{s}/orders/{{order_id}}/callbacks"
     late = d.contract.example("POST", callbacks)
     await d.call(
@@ -524,6 +526,17 @@ async def _webhooks(d: Driver, ct: str) -> None:
     await d.call("DELETE", w + "/{subscription_id}", **one, expect=204)
 
 
+async def _faults(d: Driver, ct: str) -> None:
+    """A rule added, listed and removed, then all of them (the example would fault the rest)."""
+    f = "/v2/fulfillment_sandbox/faults"
+    created = await d.call("POST", f, token=ct, json=d.contract.example("POST", f), expect=201)
+    await d.call("GET", f, token=ct, expect=200)
+    one = {"fault_id": created.json()["id"]}
+    await d.call("DELETE", f + "/{fault_id}", token=ct, path=one, expect=200)
+    await d.call("POST", f, token=ct, json=d.contract.example("POST", f), expect=201)
+    await d.call("DELETE", f, token=ct, expect=200)
+
+
 async def _account_linking(d: Driver, ct: str, w: World) -> None:
     """An Instacart user in the sandbox, a code with the documented S256 challenge, the linking
     token (the verifier is RFC 7636's, whose challenge the example shows), a link."""
@@ -574,6 +587,7 @@ async def test_every_operation_answers_its_success_as_documented(
     batch_id = await _shopping(driver, ct, world.user_token)
     await _ratings(driver, ct, world.user_token, world, batch_id)
     await _webhooks(driver, ct)
+    await _faults(driver, ct)
     await _transactions(driver, ct)
     await _account_linking(driver, ct, world)
 

@@ -31,6 +31,11 @@ from aftercart.observability import logs, metrics
 from aftercart.observability.router import router as metrics_router
 from aftercart.openapi import pages as docs_pages
 from aftercart.post_checkout.router import router as post_checkout_router
+from aftercart.sandbox import monitor_recorder
+from aftercart.sandbox.fault_injection import FaultMiddleware
+from aftercart.sandbox.faults import router as faults_router
+from aftercart.sandbox.monitor_middleware import RequestMonitorMiddleware
+from aftercart.sandbox.monitor_router import router as monitor_router
 from aftercart.sandbox.router import router as sandbox_router
 from aftercart.transactions.router import router as transactions_router
 from aftercart.web import templating
@@ -77,6 +82,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
             ),
             background.running(app, settings),
             metrics.per_process(engine),
+            monitor_recorder.recording(app, settings),
         ):
             yield
         await engine.dispose()
@@ -95,7 +101,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.state.settings = settings
     envelopes.install(app)
     openapi.install(app)
+    if settings.sandbox_enabled:
+        app.add_middleware(FaultMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if monitor_recorder.enabled(settings):
+        app.add_middleware(RequestMonitorMiddleware, state=app.state)
     cors.install(app, settings)
     app.add_middleware(RequestLogMiddleware, metrics=settings.metrics)
 
@@ -112,6 +122,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     app.include_router(lastmile_router)
     if settings.sandbox_enabled:
         app.include_router(sandbox_router)
+        app.include_router(faults_router)
+        app.include_router(monitor_router)
         app.include_router(linking_sandbox_router)
     app.include_router(post_checkout_router)
     app.include_router(feedback_router)

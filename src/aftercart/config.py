@@ -217,6 +217,12 @@ class Settings(BaseSettings):
         ge=0,
         description="Event streams one token may hold open, across processes (0: no cap).",
     )
+    monitor_size: int = Field(
+        default=200,
+        ge=0,
+        description="Sandbox: how many of its last requests the request monitor keeps per "
+        "client (0 turns recording off).",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -18,6 +18,7 @@ from aftercart.db.ids import BIGINT_MAX, INTEGER_MAX, NO_ROW, big_row_id, row_id
 from aftercart.models import (
     Batch,
     Rating,
+    SandboxFault,
     ServiceOption,
     Shopper,
     WebhookDelivery,
@@ -76,6 +77,9 @@ ID_PARAMS: dict[Key, IdParam] = {
     ("GET", "/v2/fulfillment_sandbox/batches/{batch_id}", "batch_id"): IdParam(
         Batch.__table__.c.id, 404
     ),
+    ("DELETE", "/v2/fulfillment_sandbox/faults/{fault_id}", "fault_id"): IdParam(
+        SandboxFault.__table__.c.id, 404
+    ),
     # A filter: an unknown shopper lists no batch.
     ("GET", "/v2/fulfillment_sandbox/batches", "shopper_id"): IdParam(
         Batch.__table__.c.shopper_id, 200
@@ -93,6 +97,8 @@ NOT_IDS: dict[Key, str] = {
     ("GET", "/v2/fulfillment_sandbox/batches", "limit"): "a page size",
     ("GET", "/v2/fulfillment_sandbox/instacart_users", "limit"): "a page size",
     ("GET", "/v2/fulfillment_sandbox/users/{user_id}/orders", "limit"): "a page size",
+    ("GET", "/v2/fulfillment_sandbox/monitor/requests", "limit"): "a page size",
+    ("GET", "/v2/fulfillment_sandbox/monitor/webhook_attempts", "limit"): "a page size",
     ("GET", "/v2/feedback/ratings", "min_rating"): "a rating, 1 to 5",
     ("GET", "/v2/feedback/ratings", "max_rating"): "a rating, 1 to 5",
     ("GET", "/v2/feedback/summary", "min_rating"): "a rating, 1 to 5",

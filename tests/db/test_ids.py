@@ -30,9 +30,11 @@ NEVER_REUSED = {
     "chat_messages": "message ids; their order is the conversation's",
     "events": "stream and webhook cursors (Last-Event-ID, event_id)",
     "instacart_users": "sandbox Instacart user ids, authorized and kept by clients",
+    "monitored_requests": "the request monitor's ids and its list's cursor",
     "order_items": "line ids under X-Treat-Ids-As-Internal",
     "orders": "order ids under X-Treat-Ids-As-Internal; the stream's and events' order_pk",
     "products": "a product's id when it has neither UPC nor RRC",
+    "sandbox_faults": "fault rule ids, shown and used to remove a rule",
     "ratings": "rating ids and the ratings cursor",
     "service_option_holds": "service_option_hold_id, given back when the order is created",
     "service_options": "service_option_id, given back to reserve",
@@ -47,7 +49,7 @@ KEPT_INSIDE = {
     "webhook_attempts": "shown without an id, inside their delivery and in id order there",
 }
 #: Tables created after 0003, with ``AUTOINCREMENT`` from the start.
-CREATED_AFTER_0003 = {"instacart_users"}
+CREATED_AFTER_0003 = {"instacart_users", "monitored_requests", "sandbox_faults"}
 #: The tables migration 0003 rebuilt (``auth_changes`` was created with AUTOINCREMENT in 0002).
 REBUILT = sorted(set(NEVER_REUSED) - {"auth_changes"} - CREATED_AFTER_0003)
 

@@ -59,6 +59,8 @@ async def authenticate(request: Request, session: SessionDep) -> LiveToken:
             cache.put(key, CachedToken(live, generation, now))
     # The token was live as of this generation: an event stream checks it again on any later one.
     request.state.token_generation = generation
+    # Who is calling, for what runs around the endpoint (sandbox faults, the request monitor).
+    request.state.client_id = live.context.client_id
     request.app.state.limits.api_request(live.context.client_id)
     return live
 

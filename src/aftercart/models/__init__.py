@@ -9,6 +9,7 @@ from aftercart.models.client import ApiClient
 from aftercart.models.event import Event
 from aftercart.models.instacart_user import InstacartUser
 from aftercart.models.last_mile import LastMileOrder
+from aftercart.models.monitored_request import MonitoredRequest
 from aftercart.models.order import Order
 from aftercart.models.order_item import OrderItem
 from aftercart.models.pickup_status import PickupStatus
@@ -16,6 +17,7 @@ from aftercart.models.pos_transaction import PosTransaction
 from aftercart.models.product import Product
 from aftercart.models.rate_limit import RateLimitCounter
 from aftercart.models.rating import Rating
+from aftercart.models.sandbox_fault import SandboxFault
 from aftercart.models.server_secret import ServerSecret
 from aftercart.models.service_option import ServiceOption, ServiceOptionHold
 from aftercart.models.shopper import Batch, Shopper
@@ -38,6 +40,7 @@ __all__ = [
     "Event",
     "InstacartUser",
     "LastMileOrder",
+    "MonitoredRequest",
     "Order",
     "OrderItem",
     "PickupStatus",
@@ -45,6 +48,7 @@ __all__ = [
     "Product",
     "RateLimitCounter",
     "Rating",
+    "SandboxFault",
     "ServerSecret",
     "ServiceOption",
     "ServiceOptionHold",

@@ -1,15 +1,18 @@
 """The dashboard in Debian's chromium: logging in through the form with the keyboard, axe-core's
-rules on the ratings and webhooks pages, at a phone's and a desktop's size. With
-``AFTERCART_WRITE_SCREENSHOTS=1`` the run writes ``docs/screenshots/dashboard-*.png``."""
+rules on the ratings, webhooks and monitor pages, at a phone's and a desktop's size, and the
+monitor following the API live. With ``AFTERCART_WRITE_SCREENSHOTS=1`` the run writes
+``docs/screenshots/dashboard-*.png``."""
 
 import os
 
+import httpx
 import pytest
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from aftercart.auth.service import IssuedCredentials
 from aftercart.events.webhooks import worker
+from tests import factories
 from tests.web.dashboard.test_ratings import Sessions, arrange
 from tests.web.dashboard.test_webhooks import send_test
 from tests.web.test_browser import BLOCKING, SCREENSHOTS, SIZES
@@ -97,5 +100,65 @@ async def test_the_dashboard_in_chromium(
 
     await page.get_by_role("button", name="Log out").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Log in to the dashboard")
+    assert all(url.startswith(f"{live_url}/") for url in requested), requested
+    await context.close()
+
+
+async def log_in_with_the_form(page: Page, live_url: str, creds: IssuedCredentials) -> None:
+    await page.goto(f"{live_url}/dashboard/login")
+    await page.get_by_label("Client ID").fill(creds.client_id)
+    await page.get_by_label("Client secret").fill(creds.client_secret)
+    await page.get_by_label("Client secret").press("Enter")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Ratings")
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_monitor_follows_the_api_live(
+    size: str,
+    browser: Browser,
+    live_url: str,
+    live_http: httpx.AsyncClient,
+    creds: IssuedCredentials,
+    sessions: Sessions,
+) -> None:
+    await arrange_webhooks(sessions, creds.client_id)
+    headers = factories.bearer(await factories.client_token(live_http, creds))
+    products = "/v2/fulfillment_sandbox/products"
+    await live_http.get(products, params={"query": "first-zq7"}, headers=headers)
+    viewport, scale = SIZES[size]
+    context = await browser.new_context(viewport=viewport, device_scale_factor=scale)
+    page = await context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    await log_in_with_the_form(page, live_url, creds)
+
+    await page.get_by_role("link", name="Monitor").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Request monitor")
+    lines = page.locator(".dash-request-line")
+    await expect(lines.first).to_have_text(f"GET {products}?query=first-zq7")
+    await expect(page.get_by_role("row")).to_have_count(3)  # the header and two attempts
+    await expect(page.get_by_role("link", name="Refresh")).to_be_hidden()
+    await page.locator("summary").first.click()
+    await expect(page.get_by_label("Request headers").first).to_contain_text("Bearer ***")
+    await check_accessibility(page)
+    await check_width(page, viewport)
+
+    # A new request shows up without a reload; what was open stays open.
+    await live_http.get(products, params={"query": "live-zq7"}, headers=headers)
+    await expect(lines.first).to_have_text(f"GET {products}?query=live-zq7", timeout=8000)
+    await expect(page.get_by_role("status")).to_have_text("1 new request.")
+    await expect(page.locator("details[open]")).to_have_count(1)
+    await expect(page.get_by_label("Request headers").first).to_be_hidden()
+
+    # Paused, it stays as it is; resumed, it catches up.
+    await page.get_by_role("button", name="Pause live updates").click()
+    await expect(page.get_by_role("button", name="Resume live updates")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    await live_http.get(products, params={"query": "paused-zq7"}, headers=headers)
+    await page.wait_for_timeout(3000)
+    await expect(lines.first).to_have_text(f"GET {products}?query=live-zq7")
+    await page.get_by_role("button", name="Resume live updates").click()
+    await expect(lines.first).to_have_text(f"GET {products}?query=paused-zq7", timeout=8000)
     assert all(url.startswith(f"{live_url}/") for url in requested), requested
     await context.close()

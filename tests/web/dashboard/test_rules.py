@@ -136,3 +136,18 @@ def test_words() -> None:
     assert "completed" in rules.FINISHED_STATES
     assert "canceled" in rules.FINISHED_STATES
     assert "staged" not in rules.FINISHED_STATES
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [(200, "succeeded"), (303, "succeeded"), (400, "pending"), (429, "pending"), (500, "failed")],
+)
+def test_the_monitors_status_badges(status: int, kind: str) -> None:
+    assert rules.status_kind(status) == kind
+
+
+def test_a_json_body_is_indented_and_anything_else_kept() -> None:
+    assert rules.pretty_body('{"a": [1]}') == '{\n  "a": [\n    1\n  ]\n}'
+    assert rules.pretty_body('{"a": "caf\u00e9"}') == '{\n  "a": "caf\u00e9"\n}'
+    assert rules.pretty_body("a=1&b=***") == "a=1&b=***"
+    assert rules.pretty_body('{"cut": "ab') == '{"cut": "ab'

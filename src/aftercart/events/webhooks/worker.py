@@ -29,6 +29,7 @@ from aftercart.events.webhooks import queue, retention
 from aftercart.events.webhooks.rules import Random, Verdict, verdict
 from aftercart.events.webhooks.sender import Attempt, Job, Result, Sender
 from aftercart.observability import logs, metrics, standalone
+from aftercart.sandbox.webhook_faults import DeliveryFaults
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,10 @@ async def run(
     if sender is None:
         sender = own = Sender(clock=clock, public_only=not settings.allow_private_webhooks)
     pruning = asyncio.create_task(retention.keep_pruning(sessions, settings, stop))
+    faults = DeliveryFaults() if settings.sandbox_enabled else None
     try:
-        await Worker(sessions, sender, concurrency, lease, clock, rand, wakeup).run(stop)
+        worker = Worker(sessions, sender, concurrency, lease, clock, rand, wakeup, faults)
+        await worker.run(stop)
     finally:
         pruning.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -118,6 +121,7 @@ class Worker:
         clock: Clock,
         rand: Random,
         wakeup: asyncio.Event | None = None,
+        faults: DeliveryFaults | None = None,
     ) -> None:
         self.sessions = sessions
         self.sender = sender
@@ -127,6 +131,8 @@ class Worker:
         self.clock = clock
         self.rand = rand
         self._kick = wakeup or asyncio.Event()
+        #: The sandbox's webhook faults (slow, duplicate, reorder), when the sandbox is on.
+        self.faults = faults
         self._finished: list[Result] = []
         self._tasks: dict[int, asyncio.Task[None]] = {}
         # Slots in use per subscription: sends in flight and outcomes not yet written.
@@ -177,6 +183,8 @@ class Worker:
                         room=lambda s: self.per_subscription - in_use[s],
                         full=[s for s, n in in_use.items() if n >= self.per_subscription],
                     )
+                    if self.faults is not None and claimed.jobs:
+                        await self.faults.plan(session, claimed.jobs)
                 await session.commit()
         except Exception:
             # Kept for the next turn; should the process die first, leases expire and the
@@ -201,7 +209,10 @@ class Worker:
         began = time.perf_counter()
         try:
             async with asyncio.timeout(budget):
-                result = await self.sender.deliver(job)
+                if self.faults is None:
+                    result = await self.sender.deliver(job)
+                else:
+                    result = await self.faults.deliver(self.sender, job)
         except TimeoutError:
             result = Result(job, [self._failure(f"gave up after {budget:g} s (lease)")])
         except Exception as exc:

@@ -25,6 +25,7 @@ from aftercart.fulfillment.order_links import OrderLinksDep
 from aftercart.fulfillment.rules import order_status
 from aftercart.limits.deps import token_attempt
 from aftercart.models import ApiClient
+from aftercart.sandbox import monitor_recorder
 from aftercart.web.dashboard import rules, service, sessions
 from aftercart.web.dashboard.sessions import Session
 from aftercart.web.templating import PAGE_HEADERS, page
@@ -33,11 +34,20 @@ router = APIRouter(prefix=sessions.PATH, route_class=TransactionalRoute, include
 
 LOGIN: Final = f"{sessions.PATH}/login"
 HOME: Final = f"{sessions.PATH}/ratings"
-NAV: Final = (("ratings", "Ratings"), ("webhooks", "Webhooks"), ("orders", "Orders in flight"))
+NAV: Final = (
+    ("ratings", "Ratings"),
+    ("webhooks", "Webhooks"),
+    ("orders", "Orders in flight"),
+    ("monitor", "Monitor"),
+)
 
 
 def when(moment: datetime | None) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC" if moment else "—"
+
+
+def to_the_second(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def _redirect(url: str) -> RedirectResponse:
@@ -256,4 +266,25 @@ async def orders(request: Request, db: SessionDep, links: OrderLinksDep) -> Resp
         status_of=order_status,
         link=links.url,
         max_orders=service.MAX_ORDERS,
+    )
+
+
+@router.get("/monitor", response_class=HTMLResponse)
+async def monitor_page(request: Request, db: SessionDep, settings: SettingsDep) -> Response:
+    """The request monitor; its script reads this page again every 2 s and swaps in the lists."""
+    dash = await sessions.current_session(request, db)
+    if dash is None:
+        return _logged_out(request)
+    return await _frame(
+        db,
+        dash,
+        "monitor",
+        "dashboard/monitor.html",
+        view=await service.read_monitor(db, client_id=dash.client_id),
+        recording=monitor_recorder.enabled(settings),
+        size=settings.monitor_size,
+        rows=service.MONITOR_ROWS,
+        at=to_the_second,
+        status_kind=rules.status_kind,
+        pretty=rules.pretty_body,
     )

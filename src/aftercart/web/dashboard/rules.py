@@ -1,9 +1,10 @@
 """Pure rules of the dashboard: reading the filters from a query string, the days of the
-ratings chart, and the geometry of the server-drawn SVG charts.
+ratings chart, the geometry of the server-drawn SVG charts, and how the monitor shows answers.
 
 Days are UTC days: ratings are stored in UTC and the dashboard serves stores in many zones.
 """
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -274,3 +275,22 @@ def stars_text(average: float | None) -> str:
 
 def stars_label(stars: int) -> str:
     return f"{stars} star{'' if stars == 1 else 's'}"
+
+
+# --- The monitor ---------------------------------------------------------------------------------
+
+
+def status_kind(status: int) -> str:
+    """The badge of an answer's status: ``succeeded`` below 400, ``pending`` (amber) for a
+    client's error, ``failed`` for a server's."""
+    if status < 400:
+        return "succeeded"
+    return "pending" if status < 500 else "failed"
+
+
+def pretty_body(text: str) -> str:
+    """A JSON body indented for reading; anything else (a form, a trimmed body) as it is."""
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except (ValueError, RecursionError):
+        return text

@@ -1,5 +1,6 @@
 """What the dashboard reads, through the same queries and services as the API: the feedback
-summary and list, the webhook subscriptions and delivery log, the client's orders."""
+summary and list, the webhook subscriptions and delivery log, the client's orders, and the
+request monitor."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -15,11 +16,15 @@ from aftercart.events.webhooks.schemas import AttemptOut, DeliveryOut, Subscript
 from aftercart.feedback import queries
 from aftercart.feedback.schemas import ListParams, RatingFilters, RatingPage, Summary
 from aftercart.models import Order, Shopper, Store, WebhookAttempt
+from aftercart.sandbox import monitor
+from aftercart.sandbox.monitor_schemas import MonitoredAttempt, MonitoredRequestOut
+from aftercart.sandbox.schemas import PageParams
 from aftercart.web.dashboard import rules
 
 COMMENTS_PAGE_SIZE = 20
 RECENT_DELIVERIES = 10
 MAX_ORDERS = 200
+MONITOR_ROWS = 50
 
 
 @dataclass(frozen=True)
@@ -174,3 +179,17 @@ async def orders_in_flight(session: AsyncSession, *, client_id: str) -> list[Ord
         .limit(MAX_ORDERS)
     )
     return [OrderRow(*row) for row in found.all()]
+
+
+@dataclass(frozen=True)
+class MonitorView:
+    requests: list[MonitoredRequestOut]
+    attempts: list[MonitoredAttempt]
+
+
+async def read_monitor(session: AsyncSession, *, client_id: str) -> MonitorView:
+    """The client's last requests and webhook attempts, as the monitor's API lists them."""
+    params = PageParams(limit=MONITOR_ROWS)
+    requests = await monitor.list_requests(session, client_id=client_id, params=params)
+    attempts = await monitor.list_attempts(session, client_id=client_id, params=params)
+    return MonitorView(requests.requests, attempts.webhook_attempts)
