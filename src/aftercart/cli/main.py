@@ -10,6 +10,8 @@ from aftercart.cli import (
     db,
     feedback,
     marketplaces,
+    sandbox,
+    scenario,
     serve,
     stores,
     trigger,
@@ -46,4 +48,6 @@ app.add_typer(stores.app, name="stores")
 app.add_typer(marketplaces.app, name="marketplaces")
 app.add_typer(feedback.app, name="feedback")
 app.add_typer(webhooks.app, name="webhooks")
+app.add_typer(sandbox.app, name="sandbox")
+app.add_typer(scenario.app, name="scenario")
 app.command("trigger")(trigger.trigger)
