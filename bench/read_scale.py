@@ -95,7 +95,9 @@ class Served:
 @contextlib.asynccontextmanager
 async def serving(url: str, orders: int, measured: Measured) -> AsyncIterator[Served]:
     # Development, as a developer runs it: the arrangement drives the sandbox.
-    settings = Settings(env="development", database_url=url, run_worker=False, log_level="WARNING")
+    settings = Settings(
+        env="development", database_url=url, run_worker=False, log_level="WARNING", monitor_size=0
+    )
     app = create_app(settings)
     async with (
         app.router.lifespan_context(app),

@@ -99,11 +99,13 @@ def start(
     port = port or free_port()
     env = {
         **os.environ,
-        # Benchmarks and process tests drive the sandbox, as a developer does.
+        # Benchmarks and process tests drive the sandbox, as a developer does; without the
+        # request monitor, a sandbox tool that would write a row for every request measured.
         "AFTERCART_ENV": "development",
         "AFTERCART_DATABASE_URL": database_url,
         "AFTERCART_RUN_WORKER": "false",
         "AFTERCART_LOG_LEVEL": "warning",
+        "AFTERCART_MONITOR_SIZE": "0",
         **{f"AFTERCART_{name.upper()}": value for name, value in settings.items()},
     }
     process = subprocess.Popen(
