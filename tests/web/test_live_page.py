@@ -173,8 +173,11 @@ async def test_the_customer_edits_the_items_before_shopping_starts(
     await page.get_by_role("button", name="Save changes").click()
     await expect(page.get_by_role("status").filter(has_text="saved")).to_be_visible()
     await expect(page.locator(".item-name")).to_have_count(4, timeout=SHOWS)
+    # Enter, not a click on Search: in one full run a click on Search made no search while the
+    # page was still swapping in the parts the save changed (the cause is not confirmed). The
+    # field keeps its value and its focus through a swap, so Enter searches whenever it lands.
     await page.get_by_label("Add an item").fill("oat milk")
-    await page.get_by_role("button", name="Search").click()
+    await page.get_by_label("Add an item").press("Enter")
     await page.get_by_role("button", name=f"Add {REPLACEMENT}").click()
     await expect(page.locator(".item-name")).to_have_count(5, timeout=SHOWS)
     async with sessions() as session:
