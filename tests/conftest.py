@@ -24,7 +24,8 @@ from aftercart.auth.service import IssuedCredentials
 from aftercart.config import Settings
 from aftercart.db.engine import create_engine, normalize_url
 from aftercart.db.migrate import upgrade
-from aftercart.models import Base
+from aftercart.models import Base, Tenant
+from aftercart.models.tenant import DEFAULT_TENANT
 from tests import factories
 
 POSTGRES_URL = os.environ.get("AFTERCART_TEST_POSTGRES_URL")
@@ -107,7 +108,16 @@ async def empty_all_tables(sessions: async_sessionmaker[AsyncSession]) -> None:
         else:
             for table in reversed(tables):
                 await session.execute(text(f'DELETE FROM "{table}"'))
+        await restore_default_tenant(session)
         await session.commit()
+
+
+async def restore_default_tenant(session: AsyncSession) -> None:
+    """Tenant 1, as the migrations leave it, for the rows the factories make."""
+    session.add(Tenant(id=DEFAULT_TENANT, name="default"))
+    await session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text("SELECT setval(pg_get_serial_sequence('tenants', 'id'), 1)"))
 
 
 @pytest.fixture

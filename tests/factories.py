@@ -15,6 +15,7 @@ from aftercart.auth import service as auth_service
 from aftercart.auth.service import IssuedCredentials
 from aftercart.db.types import utcnow
 from aftercart.models import Base, Order, OrderItem, Product, Store, User
+from aftercart.models.tenant import DEFAULT_TENANT
 
 _counter = itertools.count(1)
 RowT = TypeVar("RowT", bound=Base)
@@ -42,12 +43,25 @@ def assertion(user_id: str) -> str:
 
 
 async def make_api_client(
-    sessions: async_sessionmaker[AsyncSession], name: str = "Test retailer"
+    sessions: async_sessionmaker[AsyncSession],
+    name: str = "Test retailer",
+    *,
+    tenant_id: int | None = DEFAULT_TENANT,
 ) -> IssuedCredentials:
+    """A client of the default tenant (whose rows the other factories make), or of
+    ``tenant_id``, or of a tenant of its own (``None``)."""
     async with sessions() as session:
-        issued = await auth_service.create_client(session, name=name)
+        issued = await auth_service.create_client(session, name=name, tenant_id=tenant_id)
         await session.commit()
     return issued
+
+
+async def other_tenant_headers(
+    http: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession]
+) -> dict[str, str]:
+    """Headers with a client-credentials token of a client in a tenant of its own."""
+    other = await make_api_client(sessions, "Another retailer", tenant_id=None)
+    return bearer(await client_token(http, other))
 
 
 async def _token(
@@ -92,7 +106,12 @@ async def revoke(http: httpx.AsyncClient, creds: IssuedCredentials, token: str) 
 
 async def insert_user(session: AsyncSession, **overrides: Any) -> User:
     n = next(_counter)
-    values: dict[str, Any] = {"user_id": f"user-{n}", "first_name": "Ada", "last_name": "Byron"}
+    values: dict[str, Any] = {
+        "tenant_id": DEFAULT_TENANT,
+        "user_id": f"user-{n}",
+        "first_name": "Ada",
+        "last_name": "Byron",
+    }
     return await added(session, User(**values | overrides))
 
 
@@ -139,6 +158,7 @@ async def insert_order(
     start = utcnow() + timedelta(hours=2)
     values: dict[str, Any] = {
         "order_id": f"order-{n}",
+        "tenant_id": user.tenant_id,
         "user_id": user.user_id,
         "service_type": service_type,
         "workflow_state": workflow_state,

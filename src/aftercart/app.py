@@ -36,6 +36,7 @@ from aftercart.sandbox.fault_injection import FaultMiddleware
 from aftercart.sandbox.faults import router as faults_router
 from aftercart.sandbox.monitor_middleware import RequestMonitorMiddleware
 from aftercart.sandbox.monitor_router import router as monitor_router
+from aftercart.sandbox.reset_router import router as reset_router
 from aftercart.sandbox.router import router as sandbox_router
 from aftercart.transactions.router import router as transactions_router
 from aftercart.web import templating
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         app.include_router(sandbox_router)
         app.include_router(faults_router)
         app.include_router(monitor_router)
+        app.include_router(reset_router)
         app.include_router(linking_sandbox_router)
     app.include_router(post_checkout_router)
     app.include_router(feedback_router)

@@ -20,10 +20,10 @@ marketplace still checks its token before the body.
 import json
 import re
 from collections.abc import AsyncGenerator, Callable, Coroutine
-from typing import Any, Final
+from typing import Annotated, Any, Final
 from urllib.parse import parse_qsl
 
-from fastapi import Request, Response, params
+from fastapi import Body, Request, Response, params
 from fastapi.routing import APIRoute
 from starlette.datastructures import Headers
 
@@ -236,3 +236,13 @@ class BodyRoute(APIRoute):
             return await handler(request)
 
         return reading_handler
+
+
+#: A body an operation ignores (reserve, cancel, reset): none, an empty one or ``{}``.
+NoBody = Annotated[
+    Any,
+    Body(
+        description="Ignored: no body, an empty one, or {}.",
+        openapi_examples={"empty": {"summary": "An empty object", "value": {}}},
+    ),
+]

@@ -17,7 +17,7 @@ from aftercart.db.types import utcnow
 from tests import factories
 from tests.auth.helpers import UNKNOWN_USER, answer_within, prove_revocation_reaches
 
-CONTEXT = TokenContext("client", "client_credentials", frozenset({"connect:fulfillment"}), None)
+CONTEXT = TokenContext("client", 1, "client_credentials", frozenset({"connect:fulfillment"}), None)
 
 
 def _entry(cache: TokenCache, *, expires_in: float = 3600, read_at: float = 0.0) -> CachedToken:

@@ -15,7 +15,7 @@ async def test_create_json_prints_working_credentials_once(
     result = await cli(db_url, "clients", "create", "--name", "Corner Grocer", "--json")
     assert result.exit_code == 0, result.output
     issued = json.loads(result.stdout)
-    assert set(issued) == {"client_id", "client_secret"}
+    assert set(issued) == {"client_id", "client_secret", "tenant_id"}
 
     response = await http.post(
         "/v2/oauth/token",

@@ -23,6 +23,7 @@ from typing import IO, Any
 import httpx
 
 from aftercart.auth.service import IssuedCredentials, create_client
+from aftercart.models.tenant import DEFAULT_TENANT
 from tests import factories
 from tests.stream import processes
 
@@ -110,7 +111,7 @@ async def arrange(database_url: str, rounds: int) -> Shop:
             await orders(RATED_ORDERS, products=products[:1], workflow_state="completed")
             for _ in range(rounds)
         ]
-        creds = await create_client(session, name="Crash probe")
+        creds = await create_client(session, name="Crash probe", tenant_id=DEFAULT_TENANT)
         await session.commit()
     assert replacement.upc is not None
     return Shop(creds, user.user_id, picking, delivered, replacement.upc)

@@ -36,16 +36,20 @@ def _sample(column: sa.Column[Any]) -> Any:
 
 def insert(connection: Connection, table: sa.Table) -> dict[str, Any]:
     """Inserts one row into ``table`` (and one into each table it must refer to); its values,
-    the generated key included."""
+    the generated key included. A key of several columns (a user's ``(tenant_id, user_id)``)
+    takes all of them from one parent row."""
     values: dict[str, Any] = {}
-    for column in table.columns:
-        if column is table.autoincrement_column or column.nullable:
+    for constraint in table.foreign_key_constraints:
+        required = [c for c in constraint.columns if not c.nullable]
+        if not required or any(c.key in values for c in constraint.columns):
             continue
-        if column.foreign_keys:
-            (key,) = column.foreign_keys
-            values[column.key] = insert(connection, key.column.table)[key.column.key]
-        else:
-            values[column.key] = _sample(column)
+        parent = insert(connection, constraint.referred_table)
+        for element in constraint.elements:
+            values[element.parent.key] = parent[element.column.key]
+    for column in table.columns:
+        if column is table.autoincrement_column or column.nullable or column.key in values:
+            continue
+        values[column.key] = _sample(column)
     generated = connection.execute(table.insert().values(values)).inserted_primary_key
     assert generated is not None
     for column, value in zip(table.primary_key.columns, generated, strict=True):

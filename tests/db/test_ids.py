@@ -26,6 +26,7 @@ from tests.stream.processes import scratch_database
 #: sandbox's internal ids included), used as a cursor or as a ``webhook-id``.
 NEVER_REUSED = {
     "auth_changes": "a cursor: every process compares the newest id with the last one it saw",
+    "tenants": "tenant ids, shown by the CLI and named by `clients create --tenant`",
     "batches": "the sandbox batch id",
     "chat_messages": "message ids; their order is the conversation's",
     "events": "stream and webhook cursors (Last-Event-ID, event_id)",
@@ -49,7 +50,7 @@ KEPT_INSIDE = {
     "webhook_attempts": "shown without an id, inside their delivery and in id order there",
 }
 #: Tables created after 0003, with ``AUTOINCREMENT`` from the start.
-CREATED_AFTER_0003 = {"instacart_users", "monitored_requests", "sandbox_faults"}
+CREATED_AFTER_0003 = {"instacart_users", "monitored_requests", "sandbox_faults", "tenants"}
 #: The tables migration 0003 rebuilt (``auth_changes`` was created with AUTOINCREMENT in 0002).
 REBUILT = sorted(set(NEVER_REUSED) - {"auth_changes"} - CREATED_AFTER_0003)
 

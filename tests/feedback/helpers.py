@@ -33,7 +33,7 @@ async def place_order(
     async with sessions() as session:
         if user_id is None:
             user_id = (await factories.insert_user(session, active=active)).user_id
-        user = await session.get(User, user_id)
+        user = await session.get(User, (1, user_id))
         assert user is not None
         store = await factories.insert_store(session)
         order = await factories.insert_order(
@@ -77,6 +77,7 @@ async def insert_rating(session: AsyncSession, **overrides: Any) -> Rating:
     n = next(_refs)
     now = utcnow()
     values: dict[str, Any] = {
+        "tenant_id": 1,
         "source": "connect",
         "dedupe_key": f"rating-{n}",
         "rating": 5,

@@ -137,6 +137,7 @@ async def test_summary_matches_a_brute_force_count(
             await session.execute(delete(Rating))
             session.add_all(
                 Rating(
+                    tenant_id=1,
                     source=r.source,
                     dedupe_key=f"drawn-{index}",
                     location_code=r.store,

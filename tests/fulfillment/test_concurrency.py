@@ -69,6 +69,7 @@ async def test_concurrent_orders_never_overbook(
     async with sessions() as session:
         holds = [
             ServiceOptionHold(
+                tenant_id=1,
                 user_id=user_id,
                 service_option_id=slot_id,
                 expires_at=utcnow() - timedelta(minutes=1),

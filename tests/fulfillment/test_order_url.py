@@ -23,25 +23,35 @@ SECRET = b"k" * 32
 
 
 def test_the_right_token_verifies() -> None:
-    token = status_tokens.sign("o-1", SECRET)
+    token = status_tokens.sign(1, "o-1", SECRET)
     assert len(token) == 22
-    assert status_tokens.verify("o-1", token, SECRET)
+    assert status_tokens.verify("o-1", token, SECRET) == 1
 
 
-@pytest.mark.parametrize("token", ["", "x", "A" * 22, "é" * 22])
+def test_another_tenants_token_names_its_tenant() -> None:
+    token = status_tokens.sign(7, "o-1", SECRET)
+    assert token.startswith("7.")
+    assert status_tokens.verify("o-1", token, SECRET) == 7
+    # The tenant is signed: changing it breaks the token.
+    assert status_tokens.verify("o-1", "8" + token[1:], SECRET) is None
+    assert status_tokens.verify("o-1", token[2:], SECRET) is None
+    assert token != status_tokens.sign(1, "o-1", SECRET)
+
+
+@pytest.mark.parametrize("token", ["", "x", "A" * 22, "é" * 22, "2." + "A" * 22, "." * 3])
 def test_a_wrong_token_does_not(token: str) -> None:
-    assert not status_tokens.verify("o-1", token, SECRET)
+    assert status_tokens.verify("o-1", token, SECRET) is None
 
 
 def test_a_token_is_for_one_order_and_one_secret() -> None:
-    token = status_tokens.sign("o-1", SECRET)
-    assert not status_tokens.verify("o-2", token, SECRET)
-    assert not status_tokens.verify("o-1", token, b"other secret")
-    assert status_tokens.sign("o-1", SECRET) == token
+    token = status_tokens.sign(1, "o-1", SECRET)
+    assert status_tokens.verify("o-2", token, SECRET) is None
+    assert status_tokens.verify("o-1", token, b"other secret") is None
+    assert status_tokens.sign(1, "o-1", SECRET) == token
 
 
 def test_the_url_escapes_the_order_id() -> None:
-    url = status_tokens.status_url("https://shop.example/", "a/b c", SECRET)
+    url = status_tokens.status_url("https://shop.example/", 1, "a/b c", SECRET)
     assert url.startswith("https://shop.example/orders/a%2Fb%20c/status?token=")
 
 
@@ -85,7 +95,7 @@ async def test_the_public_url_and_the_configured_secret_make_the_link(
     http: httpx.AsyncClient, client_headers: dict[str, str], shop: Shop
 ) -> None:
     created = await place_order(http, client_headers, shop, "user-1", "o-9")
-    expected = status_tokens.status_url("https://orders.shop.example", "o-9", b"s3cret-key")
+    expected = status_tokens.status_url("https://orders.shop.example", 1, "o-9", b"s3cret-key")
     assert created["order_url"] == expected
     path = urlsplit(expected)
     assert (await http.get(f"{path.path}?{path.query}")).status_code == 200

@@ -84,16 +84,18 @@ async def test_insert_new_turns_a_racing_duplicate_into_the_same_error(
 ) -> None:
     """The savepoint path: another transaction inserted the id after our check."""
     async with sessions() as session:
-        session.add(User(user_id="u-1", first_name="A"))
+        session.add(User(tenant_id=1, user_id="u-1", first_name="A"))
         await session.commit()
     async with sessions() as session:
         with pytest.raises(InvalidParameter) as raised:
-            await insert_new(session, User(user_id="u-1", first_name="B"), key="user_id")
+            await insert_new(
+                session, User(tenant_id=1, user_id="u-1", first_name="B"), key="user_id"
+            )
         assert raised.value.key == "user_id"
-        session.add(User(user_id="u-2", first_name="C"))
+        session.add(User(tenant_id=1, user_id="u-2", first_name="C"))
         await session.commit()  # the transaction is still usable
     async with sessions() as session:
-        assert (await session.get(User, "u-2")) is not None
+        assert (await session.get(User, (1, "u-2"))) is not None
 
 
 async def test_unknown_user_in_path(

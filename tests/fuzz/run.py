@@ -29,6 +29,7 @@ import httpx
 from aftercart.auth import service as auth_service
 from aftercart.db.engine import create_engine, session_factory
 from aftercart.marketplace.service import KIND as MARKETPLACE_KIND
+from aftercart.models.tenant import DEFAULT_TENANT
 from tests import factories
 from tests.stream.processes import arrange_order, scratch_database, serving, until_healthy
 
@@ -114,7 +115,11 @@ async def _seed(database_url: str) -> Seeded:
     try:
         async with session_factory(engine)() as session:
             marketplace = await auth_service.create_client(
-                session, name="Fuzz marketplace", kind=MARKETPLACE_KIND, marketplace="yandex_eats"
+                session,
+                name="Fuzz marketplace",
+                kind=MARKETPLACE_KIND,
+                marketplace="yandex_eats",
+                tenant_id=DEFAULT_TENANT,
             )
             await session.commit()
     finally:

@@ -113,7 +113,7 @@ async def test_the_same_link_again_changes_nothing(
     for _ in range(2):
         assert (await link(http, client_headers, users[0], made.token)).status_code == 200
     async with sessions() as session:
-        link_row = await session.get(UserLink, users[0])
+        link_row = await session.get(UserLink, (1, users[0]))
         assert link_row is not None
         assert link_row.instacart_user_id == made.account_id
 

@@ -9,6 +9,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aftercart.auth.service import IssuedCredentials, create_client
+from aftercart.models.tenant import DEFAULT_TENANT
 from tests import factories
 
 #: That page's request example, as it stands.
@@ -68,7 +69,11 @@ async def make_marketplace(
 ) -> IssuedCredentials:
     async with sessions() as session:
         issued = await create_client(
-            session, name="Yandex Eats", kind="marketplace", marketplace=marketplace
+            session,
+            name="Yandex Eats",
+            kind="marketplace",
+            marketplace=marketplace,
+            tenant_id=DEFAULT_TENANT,
         )
         await session.commit()
     return issued

@@ -116,7 +116,7 @@ async def test_cli_creates_a_marketplace_client(
         get_settings.cache_clear()
     assert result.exit_code == 0, result.output
     credentials = json.loads(result.stdout)
-    assert set(credentials) == {"client_id", "client_secret"}
+    assert set(credentials) == {"client_id", "client_secret", "tenant_id"}
     async with sessions() as session:
         client = await session.get(ApiClient, credentials["client_id"])
     assert client is not None

@@ -65,7 +65,8 @@ async def arrange(
         spares = [await factories.insert_product(session) for _ in range(2)]
         if shopper is not None:
             n = next(_counter)
-            values = {"first_name": "Sam", "email": f"shopper{n}@example.com"} | shopper
+            values = {"tenant_id": 1, "first_name": "Sam", "email": f"shopper{n}@example.com"}
+            values |= shopper
             row = await factories.added(session, Shopper(**values))
             order_values["shopper_id"] = row.id
         order = await factories.insert_order(

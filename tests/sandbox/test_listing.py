@@ -25,11 +25,6 @@ from tests.sandbox.helpers import (
 Headers = dict[str, str]
 
 
-async def _other_client(http: httpx.AsyncClient, sessions: Sessions) -> Headers:
-    other = await factories.make_api_client(sessions)
-    return factories.bearer(await factories.client_token(http, other))
-
-
 async def _walk(
     http: httpx.AsyncClient, path: str, key: str, headers: Headers, **params: Any
 ) -> list[list[Any]]:
@@ -183,11 +178,11 @@ async def test_another_clients_shopper_batch_and_orders_are_invisible(
     )
     assert batch.status_code == 200, batch.text
     batch_id = batch.json()["id"]
-    free = await create_shopper(http, client_headers)  # no batch yet: anyone's
+    free = await create_shopper(http, client_headers)  # no batch yet, still its tenant's
 
-    other = await _other_client(http, sessions)
+    other = await factories.other_tenant_headers(http, sessions)
     shoppers = await http.get(f"{SANDBOX}/shoppers", headers=other)
-    assert [s["id"] for s in shoppers.json()["shoppers"]] == [free]
+    assert shoppers.json() == {"shoppers": [], "next_cursor": None}
     unknown = await http.get(f"{SANDBOX}/batches/999999", headers=other)
     response = await http.get(f"{SANDBOX}/batches/{batch_id}", headers=other)
     assert_error(response, 404, "Resource not found", 4000)
@@ -196,7 +191,9 @@ async def test_another_clients_shopper_batch_and_orders_are_invisible(
         batches = await http.get(f"{SANDBOX}/batches", params=params, headers=other)
         assert batches.json() == {"batches": [], "next_cursor": None}
     orders = await http.get(f"{SANDBOX}/users/{arranged.user_id}/orders", headers=other)
-    assert orders.json() == {"orders": [], "next_cursor": None}
+    unknown_user = await http.get(f"{SANDBOX}/users/user-unknown/orders", headers=other)
+    assert_error(orders, 400, "User Not Found", 1001)
+    assert orders.json() == unknown_user.json()
     assert arranged.order_id not in shoppers.text + batches.text + orders.text
 
     owner = await http.get(f"{SANDBOX}/shoppers", headers=client_headers)
@@ -205,7 +202,7 @@ async def test_another_clients_shopper_batch_and_orders_are_invisible(
     assert [o["id"] for o in mine.json()["orders"]] == [arranged.order_id]
 
 
-async def test_a_shared_batch_shows_each_client_its_own_orders(
+async def test_a_batch_shows_the_orders_of_every_client_of_the_tenant(
     http: httpx.AsyncClient, creds: IssuedCredentials, client_headers: Headers, sessions: Sessions
 ) -> None:
     mine = await arrange_order(sessions, client_id=creds.client_id)
@@ -213,7 +210,7 @@ async def test_a_shared_batch_shows_each_client_its_own_orders(
     shopper_id = await create_shopper(http, client_headers)
     batch = await create_batch(http, client_headers, shopper_id, mine.order_id, theirs.order_id)
     response = await http.get(f"{SANDBOX}/batches/{batch.json()['id']}", headers=client_headers)
-    assert [o["id"] for o in response.json()["orders"]] == [mine.order_id]
+    assert [o["id"] for o in response.json()["orders"]] == [mine.order_id, theirs.order_id]
 
 
 async def test_a_users_orders_newest_first_with_their_links(
@@ -224,7 +221,7 @@ async def test_a_users_orders_newest_first_with_their_links(
         "orders"
     ][0]["user_id"]
     async with sessions() as session:
-        user = await session.get(User, user_id)
+        user = await session.get(User, (1, user_id))
         store = await factories.insert_store(session)
         assert user is not None
         later = [
@@ -268,6 +265,7 @@ async def test_instacart_users_without_their_secrets(
     async with sessions() as session:
         accounts = [
             InstacartUser(
+                tenant_id=1,
                 email=f"kamal-{n}@example.com",
                 phone="+18005550101",
                 password_hash=f"scrypt$hash-{n}",
@@ -277,7 +275,7 @@ async def test_instacart_users_without_their_secrets(
         ]
         session.add_all(accounts)
         await session.flush()
-        session.add(UserLink(user_id=user_id, instacart_user_id=accounts[1].id))
+        session.add(UserLink(tenant_id=1, user_id=user_id, instacart_user_id=accounts[1].id))
         await session.commit()
         ids = [account.id for account in accounts]
 
@@ -304,8 +302,9 @@ async def test_instacart_users_without_their_secrets(
     }
     listed = await http.get(f"{SANDBOX}/instacart_users", headers=client_headers)
     assert [u["linked_user_id"] for u in listed.json()["instacart_users"]] == [None, user_id, None]
-    other = await _other_client(http, sessions)
-    assert (await http.get(f"{SANDBOX}/instacart_users", headers=other)).json() == listed.json()
+    other = await factories.other_tenant_headers(http, sessions)
+    theirs = await http.get(f"{SANDBOX}/instacart_users", headers=other)
+    assert theirs.json() == {"instacart_users": [], "next_cursor": None}
     assert "scrypt" not in listed.text + response.text
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from aftercart.db.ids import BIGINT_MAX
-from aftercart.sandbox.listing_rules import batch_visible, decode_cursor, encode_cursor, page_of
+from aftercart.sandbox.listing_rules import decode_cursor, encode_cursor, page_of
 
 
 def _raw(value: object) -> str:
@@ -59,11 +59,3 @@ def test_the_extra_row_says_there_is_another_page() -> None:
 @pytest.mark.parametrize("rows", [[], [9], [9, 8]])
 def test_the_last_page_has_no_cursor(rows: list[int]) -> None:
     assert page_of(rows, limit=2, kind="batches", row_id=int) == (rows, None)
-
-
-def test_a_batch_is_seen_through_its_orders() -> None:
-    assert batch_visible(["me"], "me")
-    assert batch_visible(["them", None], "me")  # an order that records no client
-    assert batch_visible(["them", "me"], "me")
-    assert not batch_visible(["them"], "me")
-    assert not batch_visible([], "me")

@@ -29,19 +29,6 @@ class Line:
     delivered_weight: Decimal | None = None
 
 
-def test_a_client_sees_its_own_orders_and_those_of_no_client() -> None:
-    assert rules.order_visible("a", "a")
-    assert rules.order_visible(None, "a")
-    assert not rules.order_visible("b", "a")
-
-
-def test_a_shopper_belongs_to_the_clients_of_their_orders() -> None:
-    assert rules.shopper_visible([], "a")
-    assert rules.shopper_visible(["b", "a"], "a")
-    assert rules.shopper_visible([None], "a")
-    assert not rules.shopper_visible(["b", "b"], "a")
-
-
 @pytest.mark.parametrize(
     ("batch_type", "state", "orders", "open_"),
     [

@@ -12,10 +12,12 @@ import httpx
 
 from aftercart.auth.service import IssuedCredentials
 from aftercart.config import Settings
+from aftercart.db.tenancy import serve_tenant
 from aftercart.events import names
 from aftercart.events.outbox import record_event
 from aftercart.events.webhooks import rules, worker
 from aftercart.models import SandboxFault
+from aftercart.models.tenant import DEFAULT_TENANT
 from aftercart.sandbox import fault_rules, faults
 from aftercart.sandbox.fault_rules import EffectInput
 from tests import factories
@@ -48,6 +50,7 @@ async def add_rule(sessions: Sessions, client_id: str, **given: Any) -> SandboxF
 
 async def record(sessions: Sessions, *event_names: str) -> None:
     async with sessions() as session:
+        serve_tenant(session, DEFAULT_TENANT)
         for name in event_names:
             await record_event(session, name, metadata={})
         await session.commit()

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aftercart.auth import service as auth_service
 from aftercart.db.engine import create_engine, normalize_url, session_factory
 from aftercart.db.migrate import upgrade
+from aftercart.models.tenant import DEFAULT_TENANT
 from tests import factories
 
 START_SECONDS = 60.0
@@ -159,7 +160,9 @@ async def arrange_order(
         store = await factories.insert_store(session)
         products = [await factories.insert_product(session) for _ in range(lines)]
         order = await factories.insert_order(session, user=user, store=store, products=products)
-        creds = await auth_service.create_client(session, name="Processes")
+        creds = await auth_service.create_client(
+            session, name="Processes", tenant_id=DEFAULT_TENANT
+        )
         await session.commit()
         return creds, user.user_id, order.order_id
 

@@ -52,7 +52,7 @@ async def test_an_inactive_users_token_is_403(
     http: httpx.AsyncClient, sessions: async_sessionmaker[AsyncSession], shop: Shop
 ) -> None:
     async with sessions() as session:
-        user = await session.get(User, shop.order.user_id)
+        user = await session.get(User, (1, shop.order.user_id))
         assert user is not None
         user.active = False
         await session.commit()

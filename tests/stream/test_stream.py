@@ -143,6 +143,7 @@ async def test_an_event_whose_notification_was_lost_still_arrives(
             event_id = await session.scalar(
                 insert(Event)
                 .values(
+                    tenant_id=shop.order.tenant_id,
                     name=names.ITEM_UPDATED,
                     order_pk=shop.order.id,
                     order_id=shop.order.order_id,

@@ -95,7 +95,7 @@ async def test_pages_walk_every_transaction_once_even_when_arrivals_tie(
         await _send(http, client_headers, body_for(placed, id=transaction_id))
     async with sessions() as session:  # several share one arrival time: the id breaks the tie
         tied = [PosTransaction.transaction_id.in_(ids[2:5])]
-        moment = (await session.get(PosTransaction, ids[2])).received_at  # type: ignore[union-attr]
+        moment = (await session.get(PosTransaction, (1, ids[2]))).received_at  # type: ignore[union-attr]
         await session.execute(update(PosTransaction).where(*tied).values(received_at=moment))
         await session.commit()
 

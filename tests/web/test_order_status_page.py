@@ -265,7 +265,7 @@ async def test_a_link_signed_with_a_replaced_secret_has_expired(
     """Links carry no date: they expire only when ``AFTERCART_ORDER_URL_SECRET`` changes."""
     placed = await place(http, client_headers, grocery, "o-1")
     assert (await http.get(placed.order_url)).status_code == 200
-    old = status_tokens.status_url("http://testserver", "o-1", b"the-old-key")
+    old = status_tokens.status_url("http://testserver", 1, "o-1", b"the-old-key")
     answer = await http.get(old)
     assert answer.status_code == 404
     assert "Order not found" in answer.text

@@ -17,6 +17,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from aftercart.db.tenancy import serve_tenant
 from aftercart.events import names
 from aftercart.events.outbox import record_event
 from aftercart.events.webhooks import service
@@ -24,6 +25,7 @@ from aftercart.events.webhooks.clients import ConnectionPool
 from aftercart.events.webhooks.oauth import OAuthSettings, TokenCache
 from aftercart.events.webhooks.sender import Sender
 from aftercart.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+from aftercart.models.tenant import DEFAULT_TENANT
 
 Sessions = async_sessionmaker[AsyncSession]
 RECEIVER = "https://hooks.retailer.example/aftercart"
@@ -109,6 +111,7 @@ async def subscribe(
 async def record_events(sessions: Sessions, count: int) -> None:
     """``count`` events (owed to every matching subscription), committed together."""
     async with sessions() as session:
+        serve_tenant(session, DEFAULT_TENANT)
         for _ in range(count):
             await record_event(session, names.PICKING, metadata={})
         await session.commit()

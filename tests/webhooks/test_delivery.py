@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from standardwebhooks import Webhook
 
 from aftercart.auth.service import IssuedCredentials
+from aftercart.db.tenancy import serve_tenant
 from aftercart.events import names
 from aftercart.events.outbox import record_event
 from aftercart.events.payloads import item_payload
@@ -19,6 +20,7 @@ from aftercart.events.webhooks import rules, service, worker
 from aftercart.events.webhooks.clients import ConnectionPool
 from aftercart.events.webhooks.oauth import OAuthSettings, TokenCache
 from aftercart.models import Order, OrderItem, WebhookSubscription
+from aftercart.models.tenant import DEFAULT_TENANT
 from tests import factories
 from tests.webhooks.helpers import (
     TOKEN_URL,
@@ -131,6 +133,7 @@ async def _order(sessions: Sessions) -> Order:
 async def _event(sessions: Sessions, name: str = names.PICKING, order: Order | None = None) -> int:
     """Records an event and returns the id of the (first) delivery it is owed as."""
     async with sessions() as session:
+        serve_tenant(session, DEFAULT_TENANT)
         event = await record_event(session, name, order=order, metadata={"n": 1})
         await session.commit()
     return max(d.id for d in await deliveries(sessions) if d.event_id == event.id)
@@ -354,6 +357,7 @@ async def test_a_410_ends_the_subscription_and_what_it_was_owed(
     assert states[owed] == states[waiting] == rules.FAILED
     assert [states[i] for i in theirs] == [rules.PENDING] * 2
     async with sessions() as session:
+        serve_tenant(session, DEFAULT_TENANT)
         await record_event(session, names.PICKING)
         await session.commit()
     assert len(await deliveries(sessions)) == 5, "a disabled subscription is owed nothing new"

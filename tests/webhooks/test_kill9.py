@@ -21,6 +21,7 @@ from aftercart.db.migrate import upgrade
 from aftercart.events import names
 from aftercart.events.webhooks import service
 from aftercart.models import Event
+from aftercart.models.tenant import DEFAULT_TENANT
 from tests.stream.processes import free_port, start, stop
 from tests.webhooks.helpers import serving_in_a_thread
 
@@ -69,7 +70,7 @@ async def _prepare(url: str, receiver_url: str) -> tuple[str, str, int]:
     engine = create_engine(url)
     await upgrade(engine)
     async with session_factory(engine)() as session:
-        issued = await create_client(session, name="Kill test retailer")
+        issued = await create_client(session, name="Kill test retailer", tenant_id=DEFAULT_TENANT)
         subscription = await service.create_subscription(
             session, client_id=issued.client_id, url=receiver_url, allow_private=True
         )

@@ -35,7 +35,7 @@ async def _log(sessions: Sessions, client_id: str) -> dict[str, int]:
     ids: dict[str, int] = {}
     async with sessions() as session:
         for name, (status, age) in plan.items():
-            event = Event(name="webhook.test", metadata_={"message": name})
+            event = Event(tenant_id=1, name="webhook.test", metadata_={"message": name})
             session.add(event)
             await session.flush()
             when = utcnow() - age

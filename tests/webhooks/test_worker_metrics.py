@@ -14,6 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from aftercart.auth.service import create_client
 from aftercart.db.engine import create_engine, session_factory
 from aftercart.db.migrate import upgrade
+from aftercart.db.tenancy import serve_tenant
 from aftercart.events import names
 from aftercart.events.outbox import record_event
 from aftercart.events.webhooks import service
@@ -67,6 +68,7 @@ async def _arrange(database_url: str, receiver: Receiver) -> tuple[int, int]:
                 )
                 for path in ("/ok", "/down")
             ]
+            serve_tenant(session, client.tenant_id)
             await record_event(session, names.PICKING, metadata={})
             await session.commit()
             return ok.id, down.id

@@ -33,9 +33,14 @@ async def issue_order_link_token(
     secret: bytes,
     now: datetime,
 ) -> IssuedToken:
-    if not order_id or not order_token or not status_tokens.verify(order_id, order_token, secret):
+    if not order_id or not order_token:
         raise OAuthError(400, "invalid_grant", INVALID_LINK)
-    order = await session.scalar(select(Order).where(Order.order_id == order_id))
+    tenant_id = status_tokens.verify(order_id, order_token, secret)
+    if tenant_id is None:
+        raise OAuthError(400, "invalid_grant", INVALID_LINK)
+    order = await session.scalar(
+        select(Order).where(Order.tenant_id == tenant_id, Order.order_id == order_id)
+    )
     if order is None or order.client_id is None:
         raise OAuthError(400, "invalid_grant", INVALID_LINK)
     if status_tokens.expired(await ended_at(session, order), now):
@@ -43,6 +48,7 @@ async def issue_order_link_token(
     return await store_token(
         session,
         client_id=order.client_id,
+        tenant_id=order.tenant_id,
         grant_type=sc.ORDER_LINK,
         scope=" ".join(sc.ORDER_LINK_SCOPES),
         user_id=order.user_id,

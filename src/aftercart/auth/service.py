@@ -13,13 +13,19 @@ from aftercart.db.aftercommit import AuthChanged, defer
 from aftercart.db.types import utcnow
 from aftercart.errors import OAuthError
 from aftercart.linking import codes
-from aftercart.models import AccessToken, ApiClient, AuthChange, User
+from aftercart.models import AccessToken, ApiClient, AuthChange, Tenant, User
+
+
+class UnknownTenant(LookupError):
+    def __init__(self, tenant_id: int) -> None:
+        super().__init__(f"There is no tenant {tenant_id}")
 
 
 @dataclass(frozen=True)
 class IssuedCredentials:
     client_id: str
     client_secret: str
+    tenant_id: int
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class TokenContext:
     the one order it opens."""
 
     client_id: str
+    #: The client's tenant: whose data the caller may see and change.
+    tenant_id: int
     grant_type: str
     scopes: frozenset[str]
     user_id: str | None
@@ -53,12 +61,27 @@ class LiveToken:
 
 
 async def create_client(
-    session: AsyncSession, *, name: str, kind: str = "connect", marketplace: str | None = None
+    session: AsyncSession,
+    *,
+    name: str,
+    kind: str = "connect",
+    marketplace: str | None = None,
+    tenant_id: int | None = None,
 ) -> IssuedCredentials:
-    """Registers a client; the secret is returned here once and only its hash is kept."""
+    """Registers a client in ``tenant_id``, or in a new tenant of its name when that is
+    ``None``; the secret is returned here once and only its hash is kept. An unknown tenant is
+    :class:`UnknownTenant`."""
+    if tenant_id is None:
+        tenant = Tenant(name=name)
+        session.add(tenant)
+        await session.flush()
+        tenant_id = tenant.id
+    elif await session.get(Tenant, tenant_id) is None:
+        raise UnknownTenant(tenant_id)
     secret = new_token()
     client = ApiClient(
         client_id=new_client_id(),
+        tenant_id=tenant_id,
         name=name,
         secret_hash=digest(secret),
         kind=kind,
@@ -66,7 +89,7 @@ async def create_client(
     )
     session.add(client)
     await session.flush()
-    return IssuedCredentials(client.client_id, secret)
+    return IssuedCredentials(client.client_id, secret, tenant_id)
 
 
 async def authenticate_client(
@@ -114,7 +137,7 @@ async def issue_token(
             user_id = sc.user_id_from_assertion(assertion)
         except ValueError as exc:
             raise OAuthError(400, "invalid_grant", str(exc)) from exc
-        if await session.get(User, user_id) is None:
+        if await session.get(User, (client.tenant_id, user_id)) is None:
             raise OAuthError(400, "invalid_grant", "The assertion names an unknown user")
     redeemed: codes.Redeemed | None = None
     if grant_type == sc.AUTHORIZATION_CODE:
@@ -143,6 +166,7 @@ async def issue_token(
     issued = await store_token(
         session,
         client_id=client.client_id,
+        tenant_id=client.tenant_id,
         grant_type=grant_type,
         scope=" ".join(granted),
         user_id=user_id,
@@ -157,6 +181,7 @@ async def store_token(
     session: AsyncSession,
     *,
     client_id: str,
+    tenant_id: int,
     grant_type: str,
     scope: str,
     ttl_seconds: int,
@@ -170,6 +195,7 @@ async def store_token(
         AccessToken(
             token_hash=digest(token),
             client_id=client_id,
+            tenant_id=tenant_id,
             grant_type=grant_type,
             scope=scope,
             user_id=user_id,
@@ -233,6 +259,8 @@ async def auth_generation(session: AsyncSession) -> int:
     return await session.scalar(select(func.max(AuthChange.id))) or 0
 
 
+_TOKENS_USER = (User.tenant_id == AccessToken.tenant_id) & (User.user_id == AccessToken.user_id)
+
 #: Built once: constructing the join costs more than running it.
 _LIVE_TOKEN = (
     select(
@@ -241,11 +269,12 @@ _LIVE_TOKEN = (
         AccessToken.scope,
         AccessToken.user_id,
         AccessToken.order_id,
+        AccessToken.tenant_id,
         AccessToken.expires_at,
         AccessToken.revoked_at,
         User.active,
     )
-    .outerjoin(User, User.user_id == AccessToken.user_id)
+    .outerjoin(User, _TOKENS_USER)
     .where(AccessToken.token_hash == bindparam("token_hash"))
 )
 
@@ -263,6 +292,7 @@ async def resolve_token(session: AsyncSession, token: str) -> LiveToken | None:
         scopes=frozenset(row.scope.split()),
         user_id=row.user_id,
         order_id=row.order_id,
+        tenant_id=row.tenant_id,
     )
     return LiveToken(context, row.expires_at, row.user_id is None or bool(row.active))
 
@@ -276,7 +306,7 @@ async def live_among(session: AsyncSession, token_hashes: Collection[str]) -> se
     for start in range(0, len(hashes), 500):
         found = await session.scalars(
             select(AccessToken.token_hash)
-            .outerjoin(User, User.user_id == AccessToken.user_id)
+            .outerjoin(User, _TOKENS_USER)
             .where(
                 AccessToken.token_hash.in_(hashes[start : start + 500]),
                 AccessToken.revoked_at.is_(None),

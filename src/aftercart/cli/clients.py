@@ -8,7 +8,7 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftercart.auth.service import IssuedCredentials, create_client
+from aftercart.auth.service import IssuedCredentials
 from aftercart.cli import runtime
 from aftercart.cli.database import DatabaseUrlOption
 from aftercart.cli.failures import Failure
@@ -25,20 +25,22 @@ app = typer.Typer(
 @app.command()
 def create(
     name: Annotated[str, typer.Option("--name", help="Who the client is for.")],
+    tenant: runtime.TenantOption = None,
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
-    """Register a Connect client and print its id and secret. The secret is shown only now."""
+    """Register a Connect client and print its id, secret and tenant. The secret is shown only
+    now. A client sees only its tenant's data."""
 
     async def work(session: AsyncSession) -> IssuedCredentials:
-        return await create_client(session, name=name)
+        return await runtime.create_in_tenant(session, tenant, name=name)
 
     runtime.show_credentials(runtime.run(work, database_url), as_json=as_json)
 
 
 @app.command("list")
 def list_clients(as_json: JsonOption = False, database_url: DatabaseUrlOption = None) -> None:
-    """List clients: id, kind and name (secrets are never stored, so never shown)."""
+    """List clients: id, tenant, kind and name (secrets are never stored, so never shown)."""
 
     async def work(session: AsyncSession) -> list[ApiClient]:
         return list(await session.scalars(select(ApiClient).order_by(ApiClient.created_at)))
@@ -48,6 +50,7 @@ def list_clients(as_json: JsonOption = False, database_url: DatabaseUrlOption = 
         rows = [
             {
                 "client_id": client.client_id,
+                "tenant_id": client.tenant_id,
                 "name": client.name,
                 "kind": client.kind,
                 "marketplace": client.marketplace,
@@ -61,7 +64,7 @@ def list_clients(as_json: JsonOption = False, database_url: DatabaseUrlOption = 
         typer.echo("no clients yet: aftercart clients create --name NAME", err=True)
     for client in clients:
         kind = f"{client.kind}:{client.marketplace}" if client.marketplace else client.kind
-        typer.echo(f"{client.client_id}  {kind:<12}  {client.name}")
+        typer.echo(f"{client.client_id}  tenant {client.tenant_id:<4}  {kind:<12}  {client.name}")
 
 
 @app.command("brand")

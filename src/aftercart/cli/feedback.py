@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aftercart.cli import runtime
 from aftercart.cli.database import DatabaseUrlOption
 from aftercart.cli.marketplaces import Marketplace
+from aftercart.db.tenancy import serve_tenant
 from aftercart.feedback import rules
 from aftercart.feedback.export import ExportFormat, export_ratings
 from aftercart.feedback.schemas import RatingFilters
@@ -43,10 +44,14 @@ def export(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")
     ] = None,
+    tenant: Annotated[
+        int | None,
+        typer.Option("--tenant", help="Only this tenant's ratings (else every tenant's)."),
+    ] = None,
     database_url: DatabaseUrlOption = None,
 ) -> None:
     """Write every matching rating, newest first, with the fields GET /v2/feedback/ratings
-    gives (in CSV, lists and objects are JSON)."""
+    gives (in CSV, lists and objects are JSON); every tenant's unless ``--tenant``."""
     try:
         filters = RatingFilters(
             source=source.value if source else None,
@@ -63,6 +68,8 @@ def export(
 
     async def work(session: AsyncSession) -> int:
         """The file is opened only once the database is reached: a failure leaves none."""
+        if tenant is not None:
+            serve_tenant(session, tenant)
         if output is None:
             return await export_ratings(session, filters=filters, fmt=fmt, out=sys.stdout)
         with output.open("w", encoding="utf-8", newline="") as out:

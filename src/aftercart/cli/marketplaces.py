@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftercart.auth.service import IssuedCredentials, create_client
+from aftercart.auth.service import IssuedCredentials
 from aftercart.cli import runtime
 from aftercart.cli.database import DatabaseUrlOption
 from aftercart.cli.runtime import JsonOption
@@ -26,6 +26,7 @@ DISPLAY_NAMES = {Marketplace.YANDEX_EATS: "Yandex Eats"}
 def create(
     marketplace: Annotated[Marketplace, typer.Argument(help="Which marketplace.")],
     name: Annotated[str | None, typer.Option("--name", help="A label for the client.")] = None,
+    tenant: runtime.TenantOption = None,
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -33,8 +34,9 @@ def create(
     The secret is shown only now."""
 
     async def work(session: AsyncSession) -> IssuedCredentials:
-        return await create_client(
+        return await runtime.create_in_tenant(
             session,
+            tenant,
             name=name or DISPLAY_NAMES[marketplace],
             kind=KIND,
             marketplace=marketplace.value,

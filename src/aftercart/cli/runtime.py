@@ -8,14 +8,15 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from aftercart.auth.service import IssuedCredentials
+from aftercart.auth.service import IssuedCredentials, UnknownTenant, create_client
 from aftercart.cli import database
+from aftercart.cli.failures import Failure
 from aftercart.config import Settings
 from aftercart.db.engine import create_engine, session_factory
 from aftercart.db.migrate import upgrade
@@ -87,14 +88,41 @@ def run_with_sessions(
     return asyncio.run(main())
 
 
+TenantOption = Annotated[
+    int | None,
+    typer.Option(
+        "--tenant",
+        help="Join this tenant (a number from `aftercart clients list`): its clients share "
+        "users, orders, shoppers, ratings and webhooks. Without it the client gets a tenant of "
+        "its own.",
+        min=1,
+    ),
+]
+
+
+async def create_in_tenant(
+    session: AsyncSession, tenant_id: int | None, **client: Any
+) -> IssuedCredentials:
+    """:func:`~aftercart.auth.service.create_client`, with an unknown tenant a one-line failure."""
+    try:
+        return await create_client(session, tenant_id=tenant_id, **client)
+    except UnknownTenant as exc:
+        raise Failure(f"{exc}: `aftercart clients list` shows the tenants") from exc
+
+
 def show_credentials(issued: IssuedCredentials, *, as_json: bool, advice: str = "") -> None:
     """Prints new client credentials once: JSON alone on stdout, or two lines for people with
     ``advice`` and a reminder on stderr."""
     if as_json:
-        credentials = {"client_id": issued.client_id, "client_secret": issued.client_secret}
+        credentials = {
+            "client_id": issued.client_id,
+            "client_secret": issued.client_secret,
+            "tenant_id": issued.tenant_id,
+        }
         typer.echo(json.dumps(credentials))
         return
     typer.echo(f"client_id:     {issued.client_id}")
     typer.echo(f"client_secret: {issued.client_secret}")
+    typer.echo(f"tenant:        {issued.tenant_id}")
     reminder = "Keep the secret now: only its hash is stored, it cannot be shown again."
     typer.echo(f"{advice}\n{reminder}" if advice else reminder, err=True)

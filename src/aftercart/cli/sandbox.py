@@ -1,26 +1,31 @@
 """``aftercart sandbox``: sandbox tools on the database directly. ``faults`` adds, lists and
 removes a client's fault rules, as ``/v2/fulfillment_sandbox/faults`` does (``docs/sandbox.md``,
-"Faults"); a running server sees a change within a second."""
+"Faults"); a running server sees a change within a second. ``reset`` wipes a tenant's data, as
+``/v2/fulfillment_sandbox/reset`` does ("Reset")."""
 
 import json
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aftercart.auth.service import UnknownTenant
 from aftercart.cli import runtime
 from aftercart.cli.database import DatabaseUrlOption
 from aftercart.cli.failures import Failure
-from aftercart.cli.runtime import JsonOption
+from aftercart.cli.runtime import JsonOption, cli_settings
 from aftercart.config import Settings
 from aftercart.models import ApiClient
 from aftercart.sandbox import faults
 from aftercart.sandbox.fault_schemas import EffectSpec, FaultCreate, FaultView
+from aftercart.sandbox.reset import reset_tenant
+from aftercart.sandbox.reset_schemas import Removed, ResetDone
 
 T = TypeVar("T")
 
-app = typer.Typer(help="Sandbox tools: fault rules.", no_args_is_help=True)
+app = typer.Typer(help="Sandbox tools: fault rules, a tenant's reset.", no_args_is_help=True)
 faults_app = typer.Typer(
     help="Fault rules: delay, fail or cut a client's requests and webhook deliveries.",
     no_args_is_help=True,
@@ -155,3 +160,60 @@ def remove(
 
     deleted = _run(client, work, database_url)
     typer.echo(json.dumps({"deleted": deleted}) if as_json else f"removed {deleted} fault rule(s)")
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _confirm(tenant: int) -> None:
+    """Asks on a terminal; anywhere else (a script, CI) a reset must say ``--yes``."""
+    if not _interactive():
+        raise Failure(f"reset removes all of tenant {tenant}'s data; run it again with --yes")
+    if not typer.confirm(
+        f"Remove every user, order, shopper, rating and event of tenant {tenant}?", err=True
+    ):
+        raise Failure("not confirmed; nothing was removed")
+
+
+@app.command("reset")
+def reset(
+    tenant: Annotated[
+        int,
+        typer.Option(
+            "--tenant", help="The tenant to wipe (a number from `aftercart clients list`).", min=1
+        ),
+    ],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    as_json: JsonOption = False,
+    database_url: DatabaseUrlOption = None,
+) -> None:
+    """Wipe a tenant's data; prints how much of each kind was removed.
+
+    Its users, orders, shoppers, batches, Instacart users, ratings, events, POS transactions,
+    webhook deliveries and monitored requests go, in one transaction; its clients, webhook
+    subscriptions, fault rules and branding are kept."""
+    if not cli_settings(database_url).sandbox_enabled:
+        raise Failure(
+            "reset is a sandbox tool; set AFTERCART_SANDBOX=true (or AFTERCART_ENV=development)"
+        )
+    if not yes:
+        _confirm(tenant)
+
+    async def work(session: AsyncSession) -> Removed:
+        return await reset_tenant(session, tenant)
+
+    try:
+        removed = runtime.run(work, database_url)
+    except UnknownTenant as exc:
+        raise Failure(f"{exc}: `aftercart clients list` shows the tenants") from None
+    if as_json:
+        typer.echo(json.dumps(ResetDone(removed=removed).model_dump()))
+        return
+    for kind, count in removed.model_dump().items():
+        typer.echo(f"{kind.replace('_', ' '):<20} {count}")
+    typer.echo(
+        f"tenant {tenant} reset; its clients, webhook subscriptions, fault rules and branding "
+        "are kept",
+        err=True,
+    )

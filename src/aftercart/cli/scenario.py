@@ -13,6 +13,7 @@ from aftercart.cli.database import DatabaseUrlOption
 from aftercart.cli.failures import Failure
 from aftercart.cli.runtime import JsonOption, cli_settings
 from aftercart.sandbox import scenario_rules, scenarios
+from aftercart.sandbox.lookup import AmbiguousOrder
 from aftercart.sandbox.scenario_rules import Scenario, ScenarioError
 from aftercart.sandbox.scenario_runner import Played
 
@@ -57,6 +58,10 @@ def check(files: Annotated[list[str], typer.Argument(help="Scenario files.")]) -
 def run(
     file: FileArgument,
     order: Annotated[str, typer.Option("--order", help="The retailer's order id.")],
+    tenant: Annotated[
+        int | None,
+        typer.Option("--tenant", help="The order's tenant, when several have that order id."),
+    ] = None,
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -80,12 +85,12 @@ def run(
 
     async def play() -> list[Played]:
         await database.reach(url)
-        async with scenarios.playing(settings, order) as runner:
+        async with scenarios.playing(settings, order, tenant_id=tenant) as runner:
             return await runner.play(scenario, report)
 
     try:
         played = asyncio.run(play())
-    except scenarios.NoClient as exc:
+    except (scenarios.NoClient, AmbiguousOrder) as exc:
         raise Failure(str(exc)) from None
     if as_json:
         typer.echo(json.dumps([_as_json(p) for p in played]))

@@ -14,6 +14,7 @@ from aftercart.cli.runtime import JsonOption
 from aftercart.config import Settings
 from aftercart.errors import InvalidParameter
 from aftercart.sandbox import trigger_rules, triggers
+from aftercart.sandbox.lookup import AmbiguousOrder, order_of_tenant
 
 
 def trigger(
@@ -33,6 +34,10 @@ def trigger(
         str | None,
         typer.Option("--line", help="For an item event, the line_num it is about."),
     ] = None,
+    tenant: Annotated[
+        int | None,
+        typer.Option("--tenant", help="The order's tenant, when several have that order id."),
+    ] = None,
     as_json: JsonOption = False,
     database_url: DatabaseUrlOption = None,
 ) -> None:
@@ -51,13 +56,15 @@ def trigger(
     category = settings.pickup_category
 
     async def work(session: AsyncSession) -> dict[str, Any]:
-        # The CLI has no client: the order is named by its id alone, whoever made it.
+        try:
+            await order_of_tenant(session, order, tenant)
+        except AmbiguousOrder as exc:
+            raise Failure(str(exc)) from None
         event_row = await triggers.trigger(
             session,
             order_ref=order,
             event_name=event,
             overrides=overrides,
-            client_id=None,
             pickup_category=category,
             line_num=line,
         )

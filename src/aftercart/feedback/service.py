@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftercart.db.dialect import insert_for
+from aftercart.db.tenancy import tenant_of
 from aftercart.db.types import utcnow
 from aftercart.errors import (
     AftercartError,
@@ -26,13 +27,14 @@ from aftercart.fulfillment.rules import is_delivered
 from aftercart.models import Order, Rating, User
 
 #: Columns an upsert never overwrites: the row's identity and its first creation time.
-_KEPT_ON_UPDATE = frozenset({"id", "source", "dedupe_key", "created_at"})
+_KEPT_ON_UPDATE = frozenset({"id", "tenant_id", "source", "dedupe_key", "created_at"})
 
 
 async def upsert_rating(
     session: AsyncSession, *, source: str, dedupe_key: str, **values: Any
 ) -> Rating:
-    """Creates the rating of ``(source, dedupe_key)`` or replaces the stored one.
+    """Creates the rating of ``(source, dedupe_key)`` in the session's tenant, or replaces the
+    stored one.
 
     One ``INSERT ... ON CONFLICT DO UPDATE``, so two first ratings racing each other still make
     one row; ``created_at`` stays the first one, ``updated_at`` moves.
@@ -44,10 +46,10 @@ async def upsert_rating(
     row.update(highlights=[], updated_at=now)
     row.update(values)
     statement = insert_for(session, Rating).values(
-        source=source, dedupe_key=dedupe_key, created_at=now, **row
+        tenant_id=tenant_of(session), source=source, dedupe_key=dedupe_key, created_at=now, **row
     )
     statement = statement.on_conflict_do_update(
-        index_elements=[Rating.source, Rating.dedupe_key],
+        index_elements=[Rating.tenant_id, Rating.source, Rating.dedupe_key],
         set_={key: statement.excluded[key] for key in row},
     )
     rating: Rating = (
@@ -87,7 +89,7 @@ def stored(rating: Rating) -> StoredRating:
 
 async def check_user(session: AsyncSession, user_id: str) -> None:
     """The backend feedback page's user rows: unknown → 400 ``User Not Found``, inactive → 403."""
-    user = await session.get(User, user_id)
+    user = await session.get(User, (tenant_of(session), user_id))
     if user is None:
         raise UserNotFound()
     if not user.active:

@@ -12,6 +12,7 @@ import zipcodes
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aftercart.db.tenancy import tenant_of
 from aftercart.errors import AddressNotFound, UserNotActive, UserNotFound
 from aftercart.fulfillment import address_rules, geo, stores, users
 from aftercart.fulfillment.address_rules import NormalAddress, Place, Rejection, ZipRecord
@@ -121,7 +122,7 @@ async def add_address(session: AsyncSession, *, user_id: str, body: AddressCreat
             locale=body.locale,
         )
     key = address_rules.address_key(address)
-    row = await session.get(UserAddress, (user_id, key))
+    row = await session.get(UserAddress, (tenant_of(session), user_id, key))
     if row is None:
         row = UserAddress(user_id=user_id, address_key=key)
         session.add(row)

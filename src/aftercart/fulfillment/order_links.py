@@ -33,10 +33,11 @@ class OrderLinks:
     base_url: str
     secret: bytes
 
-    def url(self, order_id: str) -> str:
-        return status_tokens.status_url(self.base_url, order_id, self.secret)
+    def url(self, tenant_id: int, order_id: str) -> str:
+        return status_tokens.status_url(self.base_url, tenant_id, order_id, self.secret)
 
-    def verify(self, order_id: str, token: str) -> bool:
+    def verify(self, order_id: str, token: str) -> int | None:
+        """The order's tenant if the token is the order's, else None."""
         return status_tokens.verify(order_id, token, self.secret)
 
 

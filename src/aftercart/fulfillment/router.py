@@ -2,11 +2,12 @@
 selections and tips."""
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Header, Path, Response
+from fastapi import APIRouter, Header, Path, Response
 
 from aftercart.auth.deps import FulfillmentClient, OrderEditor
+from aftercart.bodies import NoBody
 from aftercart.config import Settings, SettingsDep
 from aftercart.db.session import SessionDep, TransactionalRoute
 from aftercart.db.types import utcnow
@@ -53,14 +54,6 @@ from aftercart.wire import json_response
 
 router = APIRouter(prefix="/v2/fulfillment", tags=["fulfillment"], route_class=TransactionalRoute)
 
-#: Reserve and cancel take no body, but an empty one, ``""`` or ``{}`` is accepted.
-NoBody = Annotated[
-    Any,
-    Body(
-        description="Ignored: no body, an empty one, or {}.",
-        openapi_examples={"empty": {"summary": "An empty object", "value": {}}},
-    ),
-]
 AcceptLanguage = Annotated[str | None, Header()]
 
 
@@ -187,7 +180,7 @@ async def _create_order(
 
 
 def _order_out(order: Order, links: OrderLinks) -> OrderOut:
-    return order_out(snapshot_of(order), order_url=links.url(order.order_id))
+    return order_out(snapshot_of(order), order_url=links.url(order.tenant_id, order.order_id))
 
 
 @router.post("/users/{user_id}/orders/delivery")
@@ -216,10 +209,15 @@ async def create_pickup_order(
 
 @router.get("/users/{user_id}/orders/{order_id}", response_model=OrderOut)
 async def get_order(
-    user_id: str, order_id: str, session: SessionDep, _: FulfillmentClient, links: OrderLinksDep
+    user_id: str,
+    order_id: str,
+    session: SessionDep,
+    client: FulfillmentClient,
+    links: OrderLinksDep,
 ) -> Response:
     order = await orders.get_order(session, user_id=user_id, order_id=order_id)
-    return json_response(order_out(order, order_url=links.url(order.order_id)))
+    url = links.url(client.tenant_id, order.order_id)
+    return json_response(order_out(order, order_url=url))
 
 
 @router.put("/users/{user_id}/orders/{order_id}")

@@ -1,4 +1,9 @@
-"""Tokens of the hosted order status page, pure: an HMAC of the order id under a server secret.
+"""Tokens of the hosted order status page, pure: an HMAC of the order's tenant and id under a
+server secret.
+
+An order id is unique within its tenant only, so the token names the tenant: ``{tenant}.{mac}``.
+Orders of the default tenant (1) have the bare MAC of the order id, as every link had before
+there were tenants, so links already handed out keep working.
 
 The page's link (the Order object's ``order_url``) is handed to the customer, who has no
 Aftercart credentials; the token alone lets them see that one order. It is derived, not stored:
@@ -21,14 +26,28 @@ TOKEN_BYTES: Final = 16
 LINK_LIFETIME_AFTER_END: Final = timedelta(days=7)
 
 
-def sign(order_id: str, secret: bytes) -> str:
-    mac = hmac.new(secret, PURPOSE + order_id.encode(), hashlib.sha256).digest()
+#: The tenant whose tokens carry no tenant (see the module's docstring).
+UNNAMED_TENANT: Final = 1
+
+
+def _mac(message: str, secret: bytes) -> str:
+    mac = hmac.new(secret, PURPOSE + message.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac[:TOKEN_BYTES]).rstrip(b"=").decode()
 
 
-def verify(order_id: str, token: str, secret: bytes) -> bool:
-    """Whether ``token`` is the order's, compared in constant time."""
-    return hmac.compare_digest(sign(order_id, secret).encode(), token.encode())
+def sign(tenant_id: int, order_id: str, secret: bytes) -> str:
+    if tenant_id == UNNAMED_TENANT:
+        return _mac(order_id, secret)
+    return f"{tenant_id}." + _mac(f"{tenant_id}/{order_id}", secret)
+
+
+def verify(order_id: str, token: str, secret: bytes) -> int | None:
+    """The order's tenant if ``token`` is the order's (compared in constant time), else None."""
+    named, dot, _ = token.partition(".")
+    tenant_id = int(named) if dot and named.isascii() and named.isdigit() and len(named) < 10 else 1
+    if hmac.compare_digest(sign(tenant_id, order_id, secret).encode(), token.encode()):
+        return tenant_id
+    return None
 
 
 def status_path(order_id: str) -> str:
@@ -36,9 +55,9 @@ def status_path(order_id: str) -> str:
     return f"/orders/{quote(order_id, safe='')}/status"
 
 
-def status_url(base_url: str, order_id: str, secret: bytes) -> str:
+def status_url(base_url: str, tenant_id: int, order_id: str, secret: bytes) -> str:
     """``{base_url}/orders/{order_id}/status?token=...``"""
-    token = sign(order_id, secret)
+    token = sign(tenant_id, order_id, secret)
     return f"{base_url.rstrip('/')}{status_path(order_id)}?token={token}"
 
 

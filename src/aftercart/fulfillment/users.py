@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftercart.auth.service import record_auth_change
+from aftercart.db.tenancy import tenant_of
 from aftercart.errors import InvalidParameter, UserNotActive, UserNotFound
 from aftercart.fulfillment import rules
 from aftercart.fulfillment.schemas import UserCreate, UserUpdate
@@ -71,7 +72,7 @@ def _new_user(
 
 
 async def create_user(session: AsyncSession, *, body: UserCreate) -> User:
-    if await session.get(User, body.user_id) is not None:
+    if await session.get(User, (tenant_of(session), body.user_id)) is not None:
         raise InvalidParameter(TAKEN, key="user_id")
     user = _new_user(body.user_id, body.first_name, body.last_name, body.phone_number, body.locale)
     await insert_new(session, user, key="user_id")

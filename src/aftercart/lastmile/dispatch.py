@@ -9,6 +9,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aftercart.db.tenancy import tenant_of
 from aftercart.errors import AftercartError, IncompatibleOrderStatus, InvalidParameter, NotFound
 from aftercart.events import names
 from aftercart.events.outbox import record_event
@@ -26,7 +27,7 @@ USER_PREFIX = "lastmile:"
 
 async def _customer_user(session: AsyncSession, body: DispatchOrderCreate) -> User:
     user_id = USER_PREFIX + body.user_phone
-    user = await session.get(User, user_id)
+    user = await session.get(User, (tenant_of(session), user_id))
     if user is None:
         user = User(
             user_id=user_id,

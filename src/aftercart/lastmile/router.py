@@ -2,11 +2,12 @@
 "List service options", "Create a last mile delivery order", "Stage a last mile delivery
 order") and the single-call dispatch API (``/v2/fulfillment/lastmile/orders``)."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Body, Header
+from fastapi import APIRouter, Header
 
 from aftercart.auth.deps import FulfillmentClient
+from aftercart.bodies import NoBody
 from aftercart.config import Settings, SettingsDep
 from aftercart.db.session import SessionDep, TransactionalRoute
 from aftercart.db.types import utcnow
@@ -35,14 +36,6 @@ from aftercart.models import LastMileOrder, Order
 router = APIRouter(prefix="/v2/fulfillment", tags=["last mile"], route_class=TransactionalRoute)
 
 AcceptLanguage = Annotated[str | None, Header()]
-#: Cancel takes no body: none, an empty one or ``{}`` are all accepted.
-NoBody = Annotated[
-    Any,
-    Body(
-        description="Ignored: no body, an empty one, or {}.",
-        openapi_examples={"empty": {"summary": "An empty object", "value": {}}},
-    ),
-]
 
 
 def _policy(settings: Settings) -> slots.SlotPolicy:
@@ -50,7 +43,7 @@ def _policy(settings: Settings) -> slots.SlotPolicy:
 
 
 def _order_out(order: Order, links: OrderLinks) -> OrderOut:
-    return order_out(snapshot_of(order), order_url=links.url(order.order_id))
+    return order_out(snapshot_of(order), order_url=links.url(order.tenant_id, order.order_id))
 
 
 def _dispatch_out(order: Order, details: LastMileOrder, links: OrderLinks) -> DispatchOrderOut:

@@ -82,10 +82,12 @@ async def authorize(
 
 
 async def _account_of(session: AsyncSession, linking_token: str) -> int:
-    """The Instacart account of a live linking token (unexpired, unrevoked)."""
+    """The Instacart account of a live linking token (unexpired, unrevoked), if the account is
+    the session's tenant's: joining it brings the tenant's condition in."""
     found = await session.scalar(
         select(AuthorizationCode.instacart_user_id)
         .join(AccessToken, AccessToken.token_hash == AuthorizationCode.token_hash)
+        .join(InstacartUser, InstacartUser.id == AuthorizationCode.instacart_user_id)
         .where(
             AuthorizationCode.token_hash == digest(linking_token),
             AccessToken.revoked_at.is_(None),
@@ -115,7 +117,7 @@ async def link_user(session: AsyncSession, *, user_id: str, linking_token: str) 
         raise InvalidParameter(ALREADY_LINKED, key="linking_token")
     if holder is not None:
         return
-    link = await session.get(UserLink, user.user_id)
+    link = await session.get(UserLink, (user.tenant_id, user.user_id))
     try:
         async with session.begin_nested():
             if link is None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftercart.auth.service import authenticate_client, resolve_token, store_token
+from aftercart.db.tenancy import serve_tenant
 from aftercart.errors import AftercartError, MultipleErrors, Unauthorized
 from aftercart.events import names
 from aftercart.events.outbox import record_event
@@ -73,6 +74,7 @@ async def issue_token(
     issued = await store_token(
         session,
         client_id=client.client_id,
+        tenant_id=client.tenant_id,
         grant_type=GRANT_TYPE,
         scope=" ".join((scope or DEFAULT_SCOPE).split()),
         ttl_seconds=ttl_seconds,
@@ -92,6 +94,7 @@ async def authenticate(session: AsyncSession, token: str | None) -> Marketplace:
         raise Unauthorized(EXPIRED_REASON)
     if client.kind != KIND or not client.marketplace:
         raise Unauthorized(EXPIRED_REASON)
+    serve_tenant(session, client.tenant_id)
     return Marketplace(client_id=client.client_id, name=client.marketplace)
 
 

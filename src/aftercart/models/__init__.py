@@ -24,6 +24,7 @@ from aftercart.models.shopper import Batch, Shopper
 from aftercart.models.shopper_location import ShopperLocation
 from aftercart.models.store import Store
 from aftercart.models.stream_lease import StreamLease
+from aftercart.models.tenant import Tenant
 from aftercart.models.token import AccessToken
 from aftercart.models.user import User
 from aftercart.models.user_link import UserLink
@@ -56,6 +57,7 @@ __all__ = [
     "ShopperLocation",
     "Store",
     "StreamLease",
+    "Tenant",
     "User",
     "UserAddress",
     "UserLink",

@@ -1,7 +1,8 @@
-from sqlalchemy import Boolean, Float, ForeignKey, String
+from sqlalchemy import Boolean, Float, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aftercart.models.base import Base, Timestamps
+from aftercart.models.tenant import user_key
 
 
 class UserAddress(Timestamps, Base):
@@ -12,10 +13,10 @@ class UserAddress(Timestamps, Base):
     """
 
     __tablename__ = "user_addresses"
+    __table_args__ = (user_key("user_addresses"),)
 
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True
-    )
+    tenant_id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     address_key: Mapped[str] = mapped_column(String(64), primary_key=True)
     address_line_1: Mapped[str] = mapped_column(String(300))
     address_line_2: Mapped[str | None] = mapped_column(String(300))

@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from aftercart.db.types import UTCDateTime, utcnow
 from aftercart.models.base import Base
+from aftercart.models.tenant import tenant_id_column
 
 
 class ApiClient(Base):
@@ -17,6 +18,7 @@ class ApiClient(Base):
     __tablename__ = "api_clients"
 
     client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tenant_id: Mapped[int] = tenant_id_column(index=True)
     name: Mapped[str] = mapped_column(String(200))
     secret_hash: Mapped[str] = mapped_column(String(128))
     kind: Mapped[str] = mapped_column(String(20), default="connect")

@@ -19,6 +19,8 @@ class Event(Base):
     __table_args__ = (Index("ix_events_order_pk_id", "order_pk", "id"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    #: Whose change it was: only that tenant's webhooks and streams see it.
+    tenant_id: Mapped[int] = mapped_column(Integer, index=True)
     name: Mapped[str] = mapped_column(String(80))
     order_pk: Mapped[int | None] = mapped_column(Integer)
     order_id: Mapped[str | None] = mapped_column(String(255))

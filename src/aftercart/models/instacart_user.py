@@ -1,10 +1,11 @@
 from datetime import datetime
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aftercart.db.types import UTCDateTime, utcnow
 from aftercart.models.base import IDS_NEVER_REUSED, Base
+from aftercart.models.tenant import tenant_id_column
 
 
 class InstacartUser(Base):
@@ -15,10 +16,11 @@ class InstacartUser(Base):
     """
 
     __tablename__ = "instacart_users"
-    __table_args__ = (IDS_NEVER_REUSED,)
+    __table_args__ = (UniqueConstraint("tenant_id", "email"), IDS_NEVER_REUSED)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    email: Mapped[str] = mapped_column(String(255), unique=True)
+    tenant_id: Mapped[int] = tenant_id_column()
+    email: Mapped[str] = mapped_column(String(255))
     phone: Mapped[str] = mapped_column(String(40))
     password_hash: Mapped[str] = mapped_column(String(200))
     instacartplus_member: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,12 +1,23 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aftercart.db.types import UTCDateTime
 from aftercart.models.base import IDS_NEVER_REUSED, Base, Timestamps
 from aftercart.models.order_item import OrderItem
+from aftercart.models.tenant import user_key
 
 
 class Order(Timestamps, Base):
@@ -20,17 +31,25 @@ class Order(Timestamps, Base):
     delivery ("Update a tip"), ``None`` until then. ``cancellation_reason`` is one of
     :class:`aftercart.fulfillment.rules.CancellationReason`.
 
+    ``order_id`` and ``user_id`` are unique within the tenant only.
+
     ``late`` is set once, by whoever writes the order's Late delivery callback (the timer or the
     sandbox); ``rating_reminder_at`` is when its Rating reminder callback was written (migration
     0013 sets it to ``delivered_at`` for orders delivered before it, which are never reminded).
     """
 
     __tablename__ = "orders"
-    __table_args__ = (IDS_NEVER_REUSED,)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "order_id"),
+        user_key("orders", ondelete=None),
+        Index("ix_orders_tenant_id_user_id", "tenant_id", "user_id"),
+        IDS_NEVER_REUSED,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    order_id: Mapped[str] = mapped_column(String(255), unique=True)
-    user_id: Mapped[str] = mapped_column(ForeignKey("users.user_id"), index=True)
+    tenant_id: Mapped[int] = mapped_column()
+    order_id: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[str] = mapped_column(String(255))
     client_id: Mapped[str | None] = mapped_column(String(64))
     service_type: Mapped[str] = mapped_column(String(20))
     workflow_state: Mapped[str] = mapped_column(String(40), default="brand_new")

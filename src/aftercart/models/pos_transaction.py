@@ -6,15 +6,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from aftercart.db.types import UTCDateTime, utcnow
 from aftercart.models.base import Base
+from aftercart.models.tenant import tenant_id_column
 
 
 class PosTransaction(Base):
     """A point-of-sale transaction the retailer sent (Instacart's Transaction API).
 
-    ``transaction_id`` is the body's ``id``, which the page calls globally unique: it is the key,
-    so a resend finds the first send and nothing new is stored. ``body`` is the whole validated
-    body; ``body_digest`` what a resend is compared on. ``order_pk`` and ``order_id`` name the
-    order when the body did (``order_id`` is an Aftercart addition); the row outlives its order.
+    ``transaction_id`` is the body's ``id``, which the page calls globally unique: with the tenant
+    it is the key, so a resend finds the first send and nothing new is stored. ``body`` is the
+    whole validated body; ``body_digest`` what a resend is compared on. ``order_pk`` and
+    ``order_id`` name the order when the body did (``order_id`` is an Aftercart addition); the
+    row outlives its order.
     """
 
     __tablename__ = "pos_transactions"
@@ -23,6 +25,7 @@ class PosTransaction(Base):
         Index("ix_pos_transactions_order_pk_received_at", "order_pk", "received_at"),
     )
 
+    tenant_id: Mapped[int] = tenant_id_column(primary_key=True)
     transaction_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     order_pk: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"))
     order_id: Mapped[str | None] = mapped_column(String(255))

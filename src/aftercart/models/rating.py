@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from aftercart.db.types import BigIntKey, UTCDateTime
 from aftercart.models.base import IDS_NEVER_REUSED, Base, Timestamps
+from aftercart.models.tenant import tenant_id_column
 
 
 class Rating(Timestamps, Base):
@@ -14,17 +15,18 @@ class Rating(Timestamps, Base):
 
     ``source`` is ``connect`` (a customer's rating, through the frontend or backend endpoint) or a
     marketplace name such as ``yandex_eats``. ``dedupe_key`` is what makes a resend an update: the
-    order for Connect, the feedback id (else the ``eatsId``) for a marketplace.
+    order for Connect, the feedback id (else the ``eatsId``) for a marketplace, within the tenant.
     """
 
     __tablename__ = "ratings"
     __table_args__ = (
-        UniqueConstraint("source", "dedupe_key"),
+        UniqueConstraint("tenant_id", "source", "dedupe_key"),
         Index("ix_ratings_created_at_id", "created_at", "id"),
         IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(BigIntKey, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[int] = tenant_id_column()
     source: Mapped[str] = mapped_column(String(40))
     channel: Mapped[str | None] = mapped_column(String(20))
     dedupe_key: Mapped[str] = mapped_column(String(255))

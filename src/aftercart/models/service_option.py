@@ -5,6 +5,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from aftercart.db.types import UTCDateTime, utcnow
 from aftercart.models.base import IDS_NEVER_REUSED, Base
+from aftercart.models.tenant import user_key
 
 
 class ServiceOption(Base):
@@ -30,12 +31,15 @@ class ServiceOptionHold(Base):
     """A user's 10-minute claim on a slot; a user holds at most one."""
 
     __tablename__ = "service_option_holds"
-    __table_args__ = (IDS_NEVER_REUSED,)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "user_id"),
+        user_key("service_option_holds"),
+        IDS_NEVER_REUSED,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.user_id", ondelete="CASCADE"), unique=True
-    )
+    tenant_id: Mapped[int] = mapped_column()
+    user_id: Mapped[str] = mapped_column(String(255))
     service_option_id: Mapped[int] = mapped_column(
         ForeignKey("service_options.id", ondelete="CASCADE"), index=True
     )

@@ -1,10 +1,11 @@
 from datetime import datetime
 
-from sqlalchemy import ForeignKey
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aftercart.db.types import UTCDateTime, utcnow
 from aftercart.models.base import Base
+from aftercart.models.tenant import user_key
 
 
 class UserLink(Base):
@@ -12,10 +13,10 @@ class UserLink(Base):
     one user per account (Connect's "one user per isolation context"; a deployment is one)."""
 
     __tablename__ = "user_links"
+    __table_args__ = (user_key("user_links"),)
 
-    user_id: Mapped[str] = mapped_column(
-        ForeignKey("users.user_id", ondelete="CASCADE"), primary_key=True
-    )
+    tenant_id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     instacart_user_id: Mapped[int] = mapped_column(
         ForeignKey("instacart_users.id", ondelete="CASCADE"), unique=True
     )

@@ -1,10 +1,8 @@
 """The sandbox's lists (Aftercart additions): its shoppers, batches and Instacart users, and a
-user's orders, newest first and cursor-paginated, each as the calling client may see it. Nothing
-here locks or writes.
+user's orders, newest first and cursor-paginated. Nothing here locks or writes.
 
-Visibility is :mod:`aftercart.sandbox.read_rules`' (orders, shoppers) and
-:mod:`aftercart.sandbox.listing_rules`' (batches), written as SQL so that pages stay full; a row
-the client may not see answers exactly as an unknown one.
+A client sees its tenant's rows (:mod:`aftercart.db.tenancy` adds the condition to every query,
+so pages stay full); another tenant's row answers exactly as an unknown one.
 """
 
 from collections.abc import Sequence
@@ -13,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aftercart.db.tenancy import tenant_of
 from aftercart.errors import InvalidParameter, NotFound, UserNotFound
 from aftercart.fulfillment.order_links import OrderLinks
 from aftercart.fulfillment.rules import CANCELED, order_status
@@ -42,11 +41,6 @@ Query = TypeVar("Query", bound=Select[*tuple[Any, ...]])
 SHOPPERS, BATCHES, INSTACART_USERS, ORDERS = "shoppers", "batches", "instacart_users", "orders"
 
 
-def _visible_order(client_id: str) -> ColumnElement[bool]:
-    """:func:`~aftercart.sandbox.read_rules.order_visible` in SQL."""
-    return or_(Order.client_id.is_(None), Order.client_id == client_id)
-
-
 def _after(statement: Query, key: Any, kind: str, cursor: str | None) -> Query:
     """Rows after the cursor, newest (highest id) first; a cursor not of this list is 400."""
     if cursor is not None:
@@ -60,24 +54,8 @@ def _after(statement: Query, key: Any, kind: str, cursor: str | None) -> Query:
 # --- Shoppers -------------------------------------------------------------------------------------
 
 
-def _shopper_visible(client_id: str) -> ColumnElement[bool]:
-    """:func:`~aftercart.sandbox.read_rules.shopper_visible` in SQL: no batched order yet, or
-    one the client sees."""
-    batched = (
-        select(Order.id)
-        .join(Batch, Batch.id == Order.batch_id)
-        .where(Batch.shopper_id == Shopper.id)
-        .correlate(Shopper)
-    )
-    return or_(~batched.exists(), batched.where(_visible_order(client_id)).exists())
-
-
-async def list_shoppers(
-    session: AsyncSession, *, params: PageParams, client_id: str
-) -> ShopperList:
-    statement = _after(
-        select(Shopper).where(_shopper_visible(client_id)), Shopper.id, SHOPPERS, params.cursor
-    )
+async def list_shoppers(session: AsyncSession, *, params: PageParams) -> ShopperList:
+    statement = _after(select(Shopper), Shopper.id, SHOPPERS, params.cursor)
     rows = (await session.scalars(statement.limit(params.limit + 1))).all()
     page, cursor = rules.page_of(rows, limit=params.limit, kind=SHOPPERS, row_id=_id)
     return ShopperList(
@@ -113,12 +91,12 @@ def _in_batch(batch_id: Any) -> ColumnElement[bool]:
     return or_(Order.batch_id == batch_id, Order.id.in_(run.scalar_subquery()))
 
 
-def _batch_conditions(client_id: str, params: BatchListParams | None) -> list[Any]:
+def _batch_conditions(params: BatchListParams) -> list[Any]:
     orders = select(Order.id).where(_in_batch(Batch.id)).correlate(Batch)
-    conditions: list[Any] = [orders.where(_visible_order(client_id)).exists()]
-    if params is not None and params.shopper_id is not None:
+    conditions: list[Any] = []
+    if params.shopper_id is not None:
         conditions.append(Batch.shopper_id == params.shopper_id)
-    if params is not None and params.state == "open":
+    if params.state == "open":
         # read_rules.batch_open in SQL: a step left, and an order that is not canceled.
         step_left = [
             and_(Batch.batch_type == kind, Batch.workflow_state != workflow[-1])
@@ -129,9 +107,7 @@ def _batch_conditions(client_id: str, params: BatchListParams | None) -> list[An
     return conditions
 
 
-async def _batch_details(
-    session: AsyncSession, batches: Sequence[Batch], client_id: str
-) -> list[BatchDetail]:
+async def _batch_details(session: AsyncSession, batches: Sequence[Batch]) -> list[BatchDetail]:
     ids = [batch.id for batch in batches]
     if not ids:
         return []
@@ -167,11 +143,7 @@ async def _batch_details(
                     batch.batch_type, batch.workflow_state, [o.workflow_state for o in orders]
                 ),
                 shopper=BatchShopper(id=shopper.id, first_name=shopper.first_name),
-                orders=[
-                    _batch_order(o)
-                    for o in orders
-                    if read_rules.order_visible(o.client_id, client_id)
-                ],
+                orders=[_batch_order(o) for o in orders],
                 created_at=batch.created_at,
                 updated_at=batch.updated_at,
             )
@@ -189,30 +161,26 @@ def _batch_order(order: Order) -> BatchOrderSummary:
     )
 
 
-async def read_batch(session: AsyncSession, *, batch_id: int, client_id: str) -> BatchDetail:
-    """One batch; one holding no order the client sees is 404, like an unknown one (the
-    sandbox's ``Resource not found``, as the advance answers)."""
-    batch = await session.scalar(
-        select(Batch).where(Batch.id == batch_id, *_batch_conditions(client_id, None))
-    )
+async def read_batch(session: AsyncSession, *, batch_id: int) -> BatchDetail:
+    """One batch; another tenant's is 404, like an unknown one (the sandbox's ``Resource not
+    found``, as the advance answers)."""
+    batch = await session.get(Batch, batch_id)
     if batch is None:
         raise NotFound()
-    [detail] = await _batch_details(session, [batch], client_id)
+    [detail] = await _batch_details(session, [batch])
     return detail
 
 
-async def list_batches(
-    session: AsyncSession, *, params: BatchListParams, client_id: str
-) -> BatchList:
+async def list_batches(session: AsyncSession, *, params: BatchListParams) -> BatchList:
     statement = _after(
-        select(Batch).where(*_batch_conditions(client_id, params)),
+        select(Batch).where(*_batch_conditions(params)),
         Batch.id,
         BATCHES,
         params.cursor,
     )
     rows = (await session.scalars(statement.limit(params.limit + 1))).all()
     page, cursor = rules.page_of(rows, limit=params.limit, kind=BATCHES, row_id=_id)
-    return BatchList(batches=await _batch_details(session, page, client_id), next_cursor=cursor)
+    return BatchList(batches=await _batch_details(session, page), next_cursor=cursor)
 
 
 # --- Instacart users ------------------------------------------------------------------------------
@@ -263,14 +231,14 @@ async def read_instacart_user(session: AsyncSession, *, user_ref: str) -> Instac
 
 
 async def list_user_orders(
-    session: AsyncSession, *, user_id: str, params: PageParams, client_id: str, links: OrderLinks
+    session: AsyncSession, *, user_id: str, params: PageParams, links: OrderLinks
 ) -> UserOrderList:
-    """The user's orders that the client sees; an unknown user is Connect's 400 ``User Not
+    """The user's orders; an unknown user is Connect's 400 ``User Not
     Found`` (key ``user_id``), as everywhere a path names a user."""
-    if await session.get(User, user_id) is None:
+    if await session.get(User, (tenant_of(session), user_id)) is None:
         raise UserNotFound()
     statement = _after(
-        select(Order).where(Order.user_id == user_id, _visible_order(client_id)),
+        select(Order).where(Order.user_id == user_id),
         Order.id,
         ORDERS,
         params.cursor,
@@ -288,7 +256,7 @@ async def list_user_orders(
                 batch_id=order.batch_id,
                 shopper_id=order.shopper_id,
                 created_at=order.created_at,
-                order_url=links.url(order.order_id),
+                order_url=links.url(order.tenant_id, order.order_id),
             )
             for order in page
         ],

@@ -4,11 +4,10 @@ client sees. Who sees a shopper or an order is :mod:`aftercart.sandbox.read_rule
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Final, TypeVar
 
 from aftercart.db.ids import BIGINT_MAX
-from aftercart.sandbox.read_rules import order_visible
 
 DEFAULT_PAGE_SIZE: Final = 50
 MAX_PAGE_SIZE: Final = 200
@@ -47,9 +46,3 @@ def page_of(
     if len(rows) <= limit or not page:
         return page, None
     return page, encode_cursor(kind, row_id(page[-1]))
-
-
-def batch_visible(order_clients: Iterable[str | None], client_id: str) -> bool:
-    """A batch records no client: a client sees it when it holds an order the client sees (one
-    it created, or one that records no client)."""
-    return any(order_visible(owner, client_id) for owner in order_clients)

@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
+from aftercart.db.tenancy import serve_tenant
 from aftercart.errors import Forbidden, IncompatibleOrderStatus, NotFound
 from aftercart.fulfillment.lookup import order_for_update
 from aftercart.fulfillment.rules import PICKING_STATES
@@ -23,6 +24,26 @@ def internal_id(ref: str, internal: bool = True) -> int | None:
     if internal and ref.isascii() and ref.isdigit() and len(ref) < 10:
         return int(ref)
     return None
+
+
+class AmbiguousOrder(Exception):
+    """Several tenants have an order of that id, and none was named."""
+
+
+async def order_of_tenant(session: AsyncSession, order_id: str, tenant_id: int | None) -> Order:
+    """For the CLI, which serves no tenant: the order of ``tenant_id``, which may be left out
+    while only one tenant has an order of that id (:class:`AmbiguousOrder` otherwise); an
+    unknown order is ``NotFound``. The session then serves the order's tenant."""
+    statement = select(Order).where(Order.order_id == order_id).limit(2)
+    if tenant_id is not None:
+        statement = statement.where(Order.tenant_id == tenant_id)
+    found = list(await session.scalars(statement))
+    if not found:
+        raise NotFound()
+    if len(found) > 1:
+        raise AmbiguousOrder(f"several tenants have an order {order_id!r}: name one with --tenant")
+    serve_tenant(session, found[0].tenant_id)
+    return found[0]
 
 
 async def find_locked_order(

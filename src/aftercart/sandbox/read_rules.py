@@ -1,6 +1,7 @@
 """Pure rules of the sandbox's read endpoints (Aftercart additions that the shopper console
-calls): which orders a client sees, which batches are still open, how a line reads for the
-shopper, and how a catalog search reads its query."""
+calls): which batches are still open, how a line reads for the shopper, and how a catalog search
+reads its query. Who sees what is the tenant's rule (:mod:`aftercart.db.tenancy`): a client sees
+every order, shopper and batch of its tenant."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -11,22 +12,6 @@ from aftercart.catalog.barcodes import READERS
 from aftercart.fulfillment.rules import CANCELED, PICKING_STATES
 from aftercart.sandbox.rules import WORKFLOWS
 from aftercart.web.rules import ItemState, PageLine, item_row
-
-# --- Who sees what -------------------------------------------------------------------------------
-
-
-def order_visible(order_client_id: str | None, client_id: str) -> bool:
-    """A client sees the orders it created. An order that records no client (written by the CLI,
-    an import, or before orders recorded their client) is every client's."""
-    return order_client_id is None or order_client_id == client_id
-
-
-def shopper_visible(batched_order_clients: Iterable[str | None], client_id: str) -> bool:
-    """A shopper records no client: one with no batch yet is anyone's; after that, the shopper
-    belongs to the clients whose orders they were batched with (any batch, open or not)."""
-    clients = list(batched_order_clients)
-    return not clients or any(order_visible(owner, client_id) for owner in clients)
-
 
 # --- Batches -------------------------------------------------------------------------------------
 

@@ -158,7 +158,6 @@ async def trigger_event(
         order_ref=order_id,
         event_name=request.event_name,
         overrides=request.overrides,
-        client_id=client.client_id,
         pickup_category=settings.pickup_category,
         internal=internal,
         line_num=request.line_num,
@@ -206,7 +205,7 @@ async def read_shopper(
     shopper_id: RowId, session: SessionDep, client: FulfillmentClient
 ) -> ShopperView:
     """The shopper and their open batches, with the calling client's orders and their items."""
-    return await reads.shopper_view(session, shopper_id=shopper_id, client_id=client.client_id)
+    return await reads.shopper_view(session, shopper_id=shopper_id)
 
 
 @router.get("/products", response_model=ProductSearch)
@@ -230,7 +229,7 @@ async def read_messages(
     target: ShopperOrder, session: SessionDep, client: FulfillmentClient
 ) -> ChatMessagesResponse:
     """The order's chat, oldest first, as its shopper reads it."""
-    return await reads.order_messages(session, target=target, client_id=client.client_id)
+    return await reads.order_messages(session, target=target)
 
 
 # --- Lists: Aftercart additions, what the sandbox created -----------------------------------------
@@ -242,7 +241,7 @@ async def list_shoppers(
 ) -> ShopperList:
     """The shoppers the caller sees: those without a batch yet, and those batched with its
     orders."""
-    return await listing.list_shoppers(session, params=params, client_id=client.client_id)
+    return await listing.list_shoppers(session, params=params)
 
 
 @router.get("/batches", summary="List sandbox batches, newest first")
@@ -250,7 +249,7 @@ async def list_batches(
     params: Annotated[BatchListParams, Query()], session: SessionDep, client: FulfillmentClient
 ) -> BatchList:
     """The batches holding an order the caller sees, with those orders."""
-    return await listing.list_batches(session, params=params, client_id=client.client_id)
+    return await listing.list_batches(session, params=params)
 
 
 @router.get("/batches/{batch_id}", summary="Read a sandbox batch")
@@ -258,7 +257,7 @@ async def read_batch(
     batch_id: RowId, session: SessionDep, client: FulfillmentClient
 ) -> BatchDetail:
     """Its type, state, shopper and the caller's orders; one holding none of them is 404."""
-    return await listing.read_batch(session, batch_id=batch_id, client_id=client.client_id)
+    return await listing.read_batch(session, batch_id=batch_id)
 
 
 @router.get("/users/{user_id}/orders", summary="List a Connect user's orders, newest first")
@@ -270,6 +269,4 @@ async def list_user_orders(
     links: OrderLinksDep,
 ) -> UserOrderList:
     """The user's orders that the caller sees (Connect's fulfillment API has no such list)."""
-    return await listing.list_user_orders(
-        session, user_id=user_id, params=params, client_id=client.client_id, links=links
-    )
+    return await listing.list_user_orders(session, user_id=user_id, params=params, links=links)

@@ -21,8 +21,8 @@ from aftercart.auth import scopes
 from aftercart.auth.secrets import digest
 from aftercart.auth.service import revoke_by_hash, store_token
 from aftercart.config import Settings
-from aftercart.errors import NotFound
-from aftercart.models import ApiClient, Batch, Event, Order
+from aftercart.models import ApiClient, Batch, Event
+from aftercart.sandbox.lookup import order_of_tenant
 from aftercart.sandbox.scenario_runner import OrderUnderPlay, ScenarioRunner
 
 SHIPPED: Final = Path(__file__).parent / "scenario_files"
@@ -41,7 +41,7 @@ _QUIET: Final = {
 
 
 class NoClient(Exception):
-    """The database has no API client to play the scenario as."""
+    """The order's tenant has no API client to play the scenario as."""
 
 
 def shipped() -> dict[str, Path]:
@@ -64,26 +64,34 @@ def locate(file_or_name: str) -> Path:
 
 
 @asynccontextmanager
-async def playing(settings: Settings, order_id: str) -> AsyncIterator[ScenarioRunner]:
-    """A runner for ``order_id`` on Aftercart started in this process on ``settings``'s
-    database (``NotFound`` for an unknown order)."""
+async def playing(
+    settings: Settings, order_id: str, *, tenant_id: int | None = None
+) -> AsyncIterator[ScenarioRunner]:
+    """A runner for ``order_id`` (of ``tenant_id``, which may be left out while only one tenant
+    has such an order) on Aftercart started in this process on ``settings``'s database
+    (``NotFound`` for an unknown order)."""
     app = create_app(settings.model_copy(update=_QUIET))
     async with app.router.lifespan_context(app):
         sessions = app.state.sessions
         async with sessions() as session:
-            order = await session.scalar(select(Order).where(Order.order_id == order_id))
-            if order is None:
-                raise NotFound()
+            order = await order_of_tenant(session, order_id, tenant_id)
             client_id = order.client_id or await session.scalar(
-                select(ApiClient.client_id).order_by(ApiClient.created_at).limit(1)
+                select(ApiClient.client_id)
+                .where(ApiClient.tenant_id == order.tenant_id)
+                .order_by(ApiClient.created_at)
+                .limit(1)
             )
             if client_id is None:
-                raise NoClient("no API client yet: make one with `aftercart clients create`")
+                raise NoClient(
+                    f"tenant {order.tenant_id} has no API client: make one with "
+                    f"`aftercart clients create --tenant {order.tenant_id}`"
+                )
             batch = await session.get(Batch, order.batch_id) if order.batch_id else None
             grant = scopes.CLIENT_CREDENTIALS
             issued = await store_token(
                 session,
                 client_id=client_id,
+                tenant_id=order.tenant_id,
                 grant_type=grant,
                 scope=" ".join(scopes.SCOPES_BY_GRANT[grant]),
                 ttl_seconds=int(TOKEN_LIFETIME.total_seconds()),

@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aftercart.db.tenancy import tenant_of
 from aftercart.errors import AftercartError, Conflict, InvalidParameter, MultipleErrors
 from aftercart.models import Order, PosTransaction, Store
 from aftercart.transactions import rules
@@ -71,7 +72,7 @@ async def record_transaction(
     """
     stored = body.stored()
     digest = rules.digest(stored)
-    existing = await session.get(PosTransaction, body.id)
+    existing = await session.get(PosTransaction, (tenant_of(session), body.id))
     if existing is not None:
         return _resent(existing, digest)
     order = await _checked_order(session, body, now)

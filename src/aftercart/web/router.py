@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from aftercart.config import SettingsDep
 from aftercart.db.session import SessionDep, TransactionalRoute
+from aftercart.db.tenancy import serve_tenant
 from aftercart.db.types import utcnow
 from aftercart.fulfillment.order_links import OrderLinksDep
 from aftercart.fulfillment.status_tokens import expired
@@ -39,8 +40,10 @@ async def order_status_page(
     token: Annotated[str, Query(description="The signature from order_url.")] = "",
     find: Annotated[str | None, Query(max_length=100)] = None,
 ) -> HTMLResponse:
-    if not links.verify(order_id, token):
+    tenant_id = links.verify(order_id, token)
+    if tenant_id is None:
         return page("not_found.html", status_code=404)
+    serve_tenant(session, tenant_id)
     loaded = await read_order_page(
         session, order_id, show_shopper=not settings.remove_shopper_information, find=find
     )

@@ -209,7 +209,13 @@ async def send_test(
         raise Conflict("The webhook subscription is disabled")
     metadata = {"subscription_id": subscription.id, "message": "A test event from Aftercart."}
     event = await record_event(
-        session, names.WEBHOOK_TEST, metadata=metadata, only_subscription=subscription.id
+        session,
+        names.WEBHOOK_TEST,
+        metadata=metadata,
+        only_subscription=subscription.id,
+        tenant_id=await session.scalar(
+            select(ApiClient.tenant_id).where(ApiClient.client_id == subscription.client_id)
+        ),
     )
     delivery = await session.scalar(
         select(WebhookDelivery).where(WebhookDelivery.event_id == event.id)

@@ -6,6 +6,7 @@ charts in :mod:`.rules`. Kept out of the OpenAPI document: these are pages, not 
 
 import io
 from datetime import datetime
+from functools import partial
 from typing import Any, Final
 from urllib.parse import urlencode
 
@@ -256,7 +257,7 @@ async def orders(request: Request, db: SessionDep, links: OrderLinksDep) -> Resp
     dash = await sessions.current_session(request, db)
     if dash is None:
         return _logged_out(request)
-    rows = await service.orders_in_flight(db, client_id=dash.client_id)
+    rows = await service.orders_in_flight(db)
     return await _frame(
         db,
         dash,
@@ -264,7 +265,7 @@ async def orders(request: Request, db: SessionDep, links: OrderLinksDep) -> Resp
         "dashboard/orders.html",
         orders=rows,
         status_of=order_status,
-        link=links.url,
+        link=partial(links.url, dash.context.tenant_id),
         max_orders=service.MAX_ORDERS,
     )
 

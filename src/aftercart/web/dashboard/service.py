@@ -161,8 +161,9 @@ class OrderRow:
     window_starts_at: datetime | None
 
 
-async def orders_in_flight(session: AsyncSession, *, client_id: str) -> list[OrderRow]:
-    """The client's orders that are neither delivered nor canceled, soonest window first."""
+async def orders_in_flight(session: AsyncSession) -> list[OrderRow]:
+    """The tenant's orders (the session serves the signed-in client's tenant) that are neither
+    delivered nor canceled, soonest window first."""
     found = await session.execute(
         select(
             Order.order_id,
@@ -174,7 +175,7 @@ async def orders_in_flight(session: AsyncSession, *, client_id: str) -> list[Ord
         )
         .join(Store, Store.location_code == Order.location_code)
         .outerjoin(Shopper, Shopper.id == Order.shopper_id)
-        .where(Order.client_id == client_id, Order.workflow_state.not_in(rules.FINISHED_STATES))
+        .where(Order.workflow_state.not_in(rules.FINISHED_STATES))
         .order_by(Order.window_starts_at.asc().nulls_last(), Order.id)
         .limit(MAX_ORDERS)
     )
