@@ -1,12 +1,16 @@
-"""The world the authorization matrix asks about: two Connect clients, three users, orders in the
-states each endpoint needs, a shopper and a batch, chat, a rating, a webhook subscription with a
-delivery, and two marketplaces; a plausible request for every protected endpoint; tokens of every
-kind; and a snapshot of the database to prove that a refused write changed nothing.
+"""The world the authorization matrix asks about: the owner's tenant (tenant 1: two Connect
+clients, two marketplace clients, three users, orders in the states each endpoint needs, a
+shopper and a batch, chat, a rating, a webhook subscription with a delivery, an Instacart
+account, a fault rule) and another tenant (a Connect client, a marketplace client, and users with
+the same ids as two of tenant 1's, but nothing else); a plausible request for every protected
+endpoint; tokens of every kind; and snapshots of the database to prove that a refused write
+changed nothing, and that another tenant's request changed nothing of tenant 1.
 
-Names, items, chat text and notes are distinctive words (:data:`SECRETS`), so that a refused
-answer carrying any of the resource's data is caught by a substring search.
+Names, items, chat text and notes are distinctive words (:data:`SECRETS`,
+:func:`tenant_secrets`), so that an answer carrying any of them is caught by a substring search.
 """
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +28,7 @@ from aftercart.auth.service import (
     revoke_token,
     store_token,
 )
+from aftercart.db.tenancy import serve_tenant
 from aftercart.db.types import utcnow
 from aftercart.events.webhooks import service as webhooks
 from aftercart.feedback import service as feedback
@@ -41,6 +46,7 @@ from aftercart.models import (
     LastMileOrder,
     OrderItem,
 )
+from aftercart.models.tenant import DEFAULT_TENANT
 from aftercart.post_checkout.service import add_message
 from aftercart.sandbox import batches, shoppers
 from aftercart.sandbox import faults as sandbox_faults
@@ -57,6 +63,7 @@ PICKING, FRESH, DONE, BOBS = "ord-picking-zq7", "ord-fresh-zq7", "ord-done-zq7",
 PICKUP = "ord-pickup-zq7"
 #: Brand-new last-mile orders of ALICE: one made through the user's API, one dispatched.
 LAST_MILE, DISPATCH = "ord-lastmile-zq7", "ord-dispatch-zq7"
+ORDER_IDS = (PICKING, FRESH, DONE, BOBS, PICKUP, LAST_MILE, DISPATCH)
 ITEM_NAMES = ["Saffron Marmalade", "Juniper Oatcakes", "Sorrel Cordial"]
 SPARE_NAMES = ["Quince Paste", "Damson Preserve"]
 CHAT_TEXT = "The gate code is 4417, under the heron statue"
@@ -64,6 +71,11 @@ NOTE = "Thanks for the careful packing, Wilhelmina"
 SHOPPER_NAME = "Wilhelmina"
 HOOK_URL = "http://127.0.0.1:9/hook-cassiopeia"
 INSTACART_EMAIL = "ysolde.instacart-zq7@example.com"
+INSTACART_PHONE = "+14155550188"
+#: The phone number of tenant 1's users.
+USER_PHONE = "+14155550123"
+#: Tenant 1's orders' special instructions.
+INSTRUCTIONS = "Leave it with the porter, Peregrine"
 #: A fault rule of the owner's that matches no request.
 NOWHERE = "/nowhere-zq7"
 UNUSED = Rule(Target.API, "*", NOWHERE, 1.0, 1, Effect(Kind.DROP))
@@ -72,17 +84,15 @@ NAMES = {
     BOB: ("Bartholomew", "Oxenford"),
     CAROL: ("Clementine", "Ashdown"),
 }
+#: The other tenant's users: the same ids as two of tenant 1's (ids are unique per tenant only),
+#: other names, and no orders.
+OTHER_NAMES = {ALICE: ("Oriane", "Vasquez-Lind"), BOB: ("Osric", "Tamburlaine")}
+OTHER_PHONE = "+14155550177"
 
 #: What no refused answer may contain: ids, names, items, chat text, notes, receivers.
 SECRETS = [
     *NAMES,
-    PICKING,
-    FRESH,
-    DONE,
-    BOBS,
-    PICKUP,
-    LAST_MILE,
-    DISPATCH,
+    *ORDER_IDS,
     *ITEM_NAMES,
     *SPARE_NAMES,
     CHAT_TEXT,
@@ -90,16 +100,39 @@ SECRETS = [
     SHOPPER_NAME,
     HOOK_URL,
     INSTACART_EMAIL,
+    INSTRUCTIONS,
     *(name for pair in NAMES.values() for name in pair),
 ]
-#: What belongs to the owner client alone, even under today's single-tenant rule.
+#: What belongs to the owner client alone, not to the other clients of its tenant.
 CLIENT_SECRETS = [HOOK_URL]
+#: Tenant 1's own words, that no other tenant's answer may carry (with the arranged credentials:
+#: :meth:`Scenario.tenant_secrets`).
+#: Not the product names: stores and products are shared by every tenant, by design; not ALICE's
+#: and BOB's ids either: the other tenant has users of those ids.
+TENANT_SECRETS = [
+    *(name for pair in NAMES.values() for name in pair),
+    CAROL,
+    *ORDER_IDS,
+    CHAT_TEXT,
+    NOTE,
+    SHOPPER_NAME,
+    HOOK_URL,
+    INSTACART_EMAIL,
+    INSTACART_PHONE,
+    USER_PHONE,
+    INSTRUCTIONS,
+    NOWHERE,
+]
 
 
 @dataclass
 class Scenario:
+    #: The client that made everything; ``sibling`` and ``markets`` are of its tenant (1).
     owner: IssuedCredentials
+    sibling: IssuedCredentials
+    #: A Connect and a marketplace client of another tenant.
     other: IssuedCredentials
+    other_market: IssuedCredentials
     markets: tuple[IssuedCredentials, IssuedCredentials]
     location_code: str
     upcs: list[str]
@@ -115,6 +148,12 @@ class Scenario:
     linking_token: str
     last_mile_hold: int = 0
     fault_id: int = 0
+
+    def tenant_secrets(self) -> list[str]:
+        """:data:`TENANT_SECRETS` and the arranged credentials of tenant 1: its clients' ids
+        and the token that linked ALICE's Instacart account."""
+        clients = (self.owner, self.sibling, *self.markets)
+        return [*TENANT_SECRETS, *(c.client_id for c in clients), self.linking_token]
 
     def params(self) -> dict[str, str]:
         """Path parameters by name; an endpoint may override some (see :data:`REQUESTS`)."""
@@ -156,7 +195,9 @@ async def _hold(
 async def _linked(session: AsyncSession, client_id: str, user_id: str) -> tuple[int, str]:
     """An Instacart account linked to ``user_id``, and the linking token that linked it (the
     password hash is made up: hashing a real one costs 60 ms an arrangement)."""
-    account = InstacartUser(email=INSTACART_EMAIL, phone="+14155550188", password_hash="x")
+    account = InstacartUser(
+        tenant_id=DEFAULT_TENANT, email=INSTACART_EMAIL, phone=INSTACART_PHONE, password_hash="x"
+    )
     session.add(account)
     await session.flush()
     redirect = "https://example.org/linked"
@@ -188,21 +229,47 @@ async def arrange(sessions: Sessions) -> Scenario:
     """Everything in :class:`Scenario`, written by the services themselves in one transaction
     (as the CLI does): quicker than the API, and the same rows."""
     async with sessions() as session:
-        owner = await create_client(session, name="Owner retailer app")
+        owner = await create_client(session, name="Owner retailer app", tenant_id=DEFAULT_TENANT)
+        sibling = await create_client(
+            session, name="Owner retailer's second app", tenant_id=DEFAULT_TENANT
+        )
         other = await create_client(session, name="Second retailer app")
+        other_market = await create_client(
+            session,
+            name="Second retailer's Yandex Eats",
+            kind=MARKET,
+            marketplace="yandex_eats",
+            tenant_id=other.tenant_id,
+        )
+        for user_id, (first, last) in OTHER_NAMES.items():
+            await factories.insert_user(
+                session,
+                tenant_id=other.tenant_id,
+                user_id=user_id,
+                first_name=first,
+                last_name=last,
+                phone_number=OTHER_PHONE,
+            )
         markets = tuple(
             [
-                await create_client(session, name=n, kind=MARKET, marketplace="yandex_eats")
+                await create_client(
+                    session,
+                    name=n,
+                    kind=MARKET,
+                    marketplace="yandex_eats",
+                    tenant_id=DEFAULT_TENANT,
+                )
                 for n in ("Yandex Eats", "Yandex Eats, second credentials")
             ]
         )
+        serve_tenant(session, DEFAULT_TENANT)
         users = {
             user_id: await factories.insert_user(
                 session,
                 user_id=user_id,
                 first_name=first,
                 last_name=last,
-                phone_number="+14155550123",
+                phone_number=USER_PHONE,
             )
             for user_id, (first, last) in NAMES.items()
         }
@@ -217,6 +284,7 @@ async def arrange(sessions: Sessions) -> Scenario:
                 products=products,
                 workflow_state=state,
                 order_id=order_id,
+                special_instructions=INSTRUCTIONS,
             )
             for order_id, user_id, state in [
                 (PICKING, ALICE, "brand_new"),  # the batch below starts picking it
@@ -233,6 +301,7 @@ async def arrange(sessions: Sessions) -> Scenario:
             workflow_state="staged",
             service_type="pickup",
             order_id=PICKUP,
+            special_instructions=INSTRUCTIONS,
         )
         for order_id, dispatched in ((LAST_MILE, False), (DISPATCH, True)):
             packed = await factories.insert_order(
@@ -242,6 +311,7 @@ async def arrange(sessions: Sessions) -> Scenario:
                 products=[],
                 service_type="last_mile",
                 order_id=order_id,
+                special_instructions=INSTRUCTIONS,
             )
             session.add(_last_mile(packed.id, dispatched))
         shopper = await shoppers.create_shopper(session, first_name=SHOPPER_NAME)
@@ -279,7 +349,9 @@ async def arrange(sessions: Sessions) -> Scenario:
         await session.commit()
     return Scenario(
         owner=owner,
+        sibling=sibling,
         other=other,
+        other_market=other_market,
         markets=(markets[0], markets[1]),
         location_code=store.location_code,
         upcs=[p.upc or "" for p in products],
@@ -304,7 +376,7 @@ def _last_mile(order_pk: int, dispatched: bool) -> LastMileOrder:
         dispatch=dispatched,
         first_name=NAMES[ALICE][0],
         last_name=NAMES[ALICE][1],
-        user_phone="+14155550123",
+        user_phone=USER_PHONE,
         items_count=3,
         items_weight=2,
     )
@@ -342,7 +414,7 @@ def _dispatch_body(s: Scenario) -> dict[str, Any]:
         "fallback_to_soonest_sameday": True,
         "first_name": "Bartholomew",
         "last_name": "Oxenford",
-        "user_phone": "+14155550123",
+        "user_phone": USER_PHONE,
         "items_count": 3,
         "items_weight": 2,
         "address": _ADDRESS,
@@ -395,7 +467,7 @@ REQUESTS: dict[str, Callable[[Scenario], Call]] = {
             "service_option_hold_id": s.last_mile_hold,
             "first_name": "Bartholomew",
             "last_name": "Oxenford",
-            "user_phone": "+14155550123",
+            "user_phone": USER_PHONE,
             "items_count": 3,
             "items_weight": 2,
             "address": _ADDRESS,
@@ -454,6 +526,7 @@ REQUESTS: dict[str, Callable[[Scenario], Call]] = {
         {}, {"path": NOWHERE, "effect": {"type": "drop"}}
     ),
     "GET /v2/fulfillment_sandbox/faults": lambda s: Call({}),
+    "POST /v2/fulfillment_sandbox/reset": lambda s: Call({}, {}),
     "DELETE /v2/fulfillment_sandbox/faults/{fault_id}": lambda s: Call({}),
     "DELETE /v2/fulfillment_sandbox/faults": lambda s: Call({}),
     # ALICE is linked with this token: linking the same pair again is a success that changes
@@ -548,6 +621,7 @@ async def token(
         issued = await store_token(
             session,
             client_id=creds.client_id,
+            tenant_id=creds.tenant_id,
             grant_type=grant,
             scope=scope,
             ttl_seconds=3600,
@@ -593,3 +667,76 @@ async def snapshot(sessions: Sessions) -> dict[str, list[tuple[str, ...]]]:
             rows = (await session.execute(select(table))).all()
             found[table.name] = sorted(tuple(str(value) for value in row) for row in rows)
     return found
+
+
+Rows = dict[str, list[tuple[str, ...]]]
+
+
+async def tenant_snapshot(sessions: Sessions, tenant_id: int) -> tuple[Rows, Rows]:
+    """``tenant_id``'s part of the database, and the shared part, as :func:`snapshot` gives rows.
+
+    A row *reaches* a tenant when its ``tenant_id`` is that tenant, when it is the tenant's row
+    of ``tenants``, or when one of its foreign keys names a row that reaches it (a chat message
+    of the tenant's order, a token of its client, a delivery of its client's subscription, ...).
+    The tenant's part is every row that reaches it, including a row that reaches another tenant
+    too; the shared part is every row that reaches no tenant (stores, products, slots, server
+    secrets, credential-cache changes).
+    """
+    tables = [t for t in Base.metadata.sorted_tables if not t.name.startswith(_NOT_STATE)]
+    #: Per table, the tenants each row reaches; tables come parents first.
+    reached: dict[str, list[tuple[Any, frozenset[int]]]] = {}
+    async with sessions() as session:
+        for table in tables:
+            rows = (await session.execute(select(table))).all()
+            keys = []
+            for fk in table.foreign_key_constraints:
+                local = [element.parent.name for element in fk.elements]
+                remote = [element.column.name for element in fk.elements]
+                index: dict[tuple[Any, ...], frozenset[int]] = {}
+                for parent, parents_tenants in reached.get(fk.referred_table.name, []):
+                    key = tuple(parent._mapping[name] for name in remote)
+                    index[key] = index.get(key, frozenset()) | parents_tenants
+                keys.append((local, index))
+            found = []
+            for row in rows:
+                values = row._mapping
+                tenants: set[int] = set()
+                if values.get("tenant_id") is not None:
+                    tenants.add(values["tenant_id"])
+                if table.name == "tenants":
+                    tenants.add(values["id"])
+                for local, index in keys:
+                    tenants |= index.get(tuple(values[name] for name in local), frozenset())
+                found.append((row, frozenset(tenants)))
+            reached[table.name] = found
+
+    def text(rows: list[Any]) -> list[tuple[str, ...]]:
+        return sorted(tuple(str(value) for value in row) for row in rows)
+
+    own = {
+        name: text([r for r, tenants in rows if tenant_id in tenants])
+        for name, rows in reached.items()
+    }
+    shared = {
+        name: text([r for r, tenants in rows if not tenants]) for name, rows in reached.items()
+    }
+    return own, shared
+
+
+def assert_tenant_untouched(before: tuple[Rows, Rows], after: tuple[Rows, Rows], what: str) -> None:
+    """Tenant's part exactly as it was (no row of it added, changed or removed); every shared
+    row still there, unchanged (shared rows may be added: a store's slots are made on
+    demand)."""
+    (own_before, shared_before), (own_after, shared_after) = before, after
+    changed = {
+        name: (rows, own_after[name])
+        for name, rows in own_before.items()
+        if rows != own_after[name]
+    }
+    assert not changed, f"{what} changed the tenant's rows (before, after): {changed}"
+    lost = {
+        name: list((Counter(rows) - Counter(shared_after[name])).elements())
+        for name, rows in shared_before.items()
+    }
+    lost = {name: rows for name, rows in lost.items() if rows}
+    assert not lost, f"{what} changed or removed shared rows: {lost}"

@@ -5,14 +5,31 @@ Routes come from the app itself (the sandbox on) and are classified by their dep
 :class:`~aftercart.auth.deps.TokenRequirement` (grant and scope) or the marketplace's ``Caller``.
 A route that is neither protected so nor in :data:`PUBLIC` fails, so a new route cannot escape.
 
-Single-tenant rule (today): every Connect client of one Aftercart acts for the same retailer, so
-another client's token gets what the owner client's token gets. Only what a client made for
-itself (webhook subscriptions and their deliveries, named by :data:`CLIENT_OWNED_PARAMS`) answers
-another client as unknown (404). When tenant isolation between clients lands, set
-:data:`CLIENTS_SHARE_DATA` to ``False``: every ``another-client`` case then expects 404.
+Tenants: every client belongs to a tenant, and the clients of one tenant act for the same
+retailer.
+
+- ``same-tenant-client``: another Connect client of the owner's tenant (on the marketplace route,
+  the tenant's second marketplace client) gets what the owner's token gets, except what a client
+  made for itself (webhook subscriptions and their deliveries, fault rules: a path naming one,
+  :data:`CLIENT_OWNED_PARAMS`, answers 404), and no success carries it (:data:`CLIENT_SECRETS`).
+- ``other-tenant``: a client of another tenant (its marketplace client on the marketplace route;
+  on the customer's routes, a token for that tenant's own user ALICE, whose id tenant 1 has too)
+  sees and changes nothing of tenant 1, on every route (:func:`_other_tenant`): its answer
+  carries none of tenant 1's words that its request does not (:meth:`Scenario.tenant_secrets`;
+  not product or store data, shared by every tenant by design); tenant 1's part of the database
+  is exactly as before (:func:`~tests.authorization_scenario.tenant_snapshot`: no row of it
+  added, changed or removed; rows it adds to its own tenant are its business); and where the
+  request names one of tenant 1's resources, in its path (:func:`tenant_ids_in_path`) or its
+  body (:func:`without_tenant_ids`: a slot hold, a shopper, an order, a linking token), the
+  answer (status and JSON body) is exactly the one the same token gets with those ids replaced
+  by ids that exist nowhere: another tenant's row is, to it, a row that does not exist. Where
+  the request names nothing of tenant 1 (lists, creations, its own ALICE), any answer but a 5xx
+  will do, under the same two checks.
 """
 
 import asyncio
+import json
+import re
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,18 +53,22 @@ from aftercart.envelopes import Dialect, dialect_for
 from aftercart.marketplace.router import Caller
 from aftercart.marketplace.service import GRANT_TYPE as MARKETPLACE
 from aftercart.models import Order
+from aftercart.models.tenant import DEFAULT_TENANT
 from tests import factories
 from tests.authorization_scenario import (
     ALICE,
     BOB,
     CLIENT_SECRETS,
+    ORDER_IDS,
     REQUESTS,
     SECRETS,
     Scenario,
     arrange,
+    assert_tenant_untouched,
     expire,
     revoke,
     snapshot,
+    tenant_snapshot,
 )
 from tests.authorization_scenario import token as make_token
 from tests.conftest import empty_all_tables
@@ -89,8 +110,17 @@ SESSION_PAGES = frozenset(
         "GET /dashboard/monitor",
     }
 )
-CLIENTS_SHARE_DATA = True
+#: What a client made for itself: another client of its tenant gets 404 for it.
 CLIENT_OWNED_PARAMS = frozenset({"subscription_id", "delivery_id", "fault_id"})
+#: Path parameters that name nothing of a tenant's by themselves: a store's slot (slots, like
+#: stores, are shared), and the line of the order the path names.
+RELATIVE_PARAMS = frozenset({"service_option_id", "line_num", "order_item_id"})
+#: The users both tenants have: in the other tenant's path they name its own user.
+SHARED_USER_IDS = frozenset({ALICE, BOB})
+#: Ids that exist in no tenant, by parameter (any other: a row id).
+NOWHERE_IDS = {"order_id": "ord-unknown-zq7", "user_id": "user-unknown-zq7"}
+NOWHERE_ROW_ID = "999999"
+NOWHERE_TOKEN = "n" * 43
 _MARKETPLACE_CALL = typing.get_args(Caller)[1].dependency
 
 
@@ -153,18 +183,19 @@ def endpoints(app: FastAPI) -> list[Endpoint]:
 # --- Cases ----------------------------------------------------------------------------------------
 
 REFUSED_401 = ("no-token", "unknown-token", "expired-token", "revoked-token")
-SUCCESS = ("another-client", "owner")
+SAME_TENANT, OTHER_TENANT = "same-tenant-client", "other-tenant"
+SUCCESS = (SAME_TENANT, "owner")
 
 
 def cases(endpoint: Endpoint) -> list[str]:
     if endpoint.guard.grant == MARKETPLACE:
-        return [*REFUSED_401, "connect-client-token", "connect-user-token", *SUCCESS]
+        return [*REFUSED_401, "connect-client-token", "connect-user-token", OTHER_TENANT, *SUCCESS]
     found = [*REFUSED_401, "wrong-grant", "marketplace-token", "missing-scope"]
     if endpoint.guard.grant == sc.USER_ASSERTION and "{order_id}" in endpoint.path:
         found.append("another-user")
     # An order-link token (the status page's) opens its own order's endpoints that take it.
     found += ["order-link-other-order", "order-link"]
-    return [*found, *SUCCESS]
+    return [*found, OTHER_TENANT, *SUCCESS]
 
 
 def opens_to_order_link(endpoint: Endpoint) -> bool:
@@ -172,7 +203,10 @@ def opens_to_order_link(endpoint: Endpoint) -> bool:
 
 
 def expected_status(endpoint: Endpoint, case: str) -> int | None:
-    """The documented status; ``None`` for a success (any 2xx)."""
+    """The documented status; ``None`` for a success (any 2xx). Not for :data:`OTHER_TENANT`,
+    whose expectation is another request's answer (:func:`_other_tenant`)."""
+    if case == OTHER_TENANT:
+        raise ValueError("an other-tenant request is compared, not expected a status")
     if case in REFUSED_401:
         return 401
     if case in ("connect-client-token", "connect-user-token"):
@@ -188,10 +222,23 @@ def expected_status(endpoint: Endpoint, case: str) -> int | None:
     ):
         return 403
     owned = any(f"{{{name}}}" in endpoint.path for name in CLIENT_OWNED_PARAMS)
-    if case == "another-client" and (owned or not CLIENTS_SHARE_DATA):
+    if case == SAME_TENANT and owned:
         return 404
     return None
 
+
+def on_socket(endpoint: Endpoint, case: str) -> bool:
+    """A stream that may open is tested on a socket only: httpx's ASGI transport buffers a whole
+    answer. Another tenant's stream of tenant 1's order must not open, but if it did, it would
+    never end."""
+    return endpoint.streams and (case == OTHER_TENANT or expected_status(endpoint, case) is None)
+
+
+#: How long a request on a socket may take (the whole request, and each read: httpx's own 5 s
+#: is too short), its stream's ``open`` comment included: generous, as a busy machine (``pytest
+#: -n 8`` on two cores, PostgreSQL) took over 10 s for a 401. A stream that must not open is
+#: caught by its headers, not by this.
+SOCKET_WAIT = 30
 
 #: The app as the ``app`` fixture makes it, built at collection to list the cases.
 _APP = create_app(
@@ -202,8 +249,7 @@ MATRIX = [
     pytest.param(e, case, id=f"{e.key}-{case}")
     for e in PROTECTED
     for case in cases(e)
-    # httpx's ASGI transport buffers a whole answer: a stream that opens is tested on a socket.
-    if not (e.streams and expected_status(e, case) is None)
+    if not on_socket(e, case)
 ]
 STREAM_MATRIX = [
     pytest.param(e, case, id=f"{e.key}-{case}") for e in PROTECTED if e.streams for case in cases(e)
@@ -225,8 +271,11 @@ async def headers_for(
         order_id = "ord-unknown-zq7" if case == "order-link-other-order" else order_of(endpoint, s)
         return factories.bearer(await order_link_token(sessions, s.owner, order_id))
     creds, grant, scope, user = s.owner, guard.grant, None, ALICE
-    if case == "another-client":
-        creds = s.markets[1] if guard.grant == MARKETPLACE else s.other
+    if case == SAME_TENANT:
+        creds = s.markets[1] if guard.grant == MARKETPLACE else s.sibling
+    elif case == OTHER_TENANT:
+        # A user token is for the other tenant's own ALICE.
+        creds = s.other_market if guard.grant == MARKETPLACE else s.other
     elif case == "another-user":
         user = BOB
     elif case in ("marketplace-token", "connect-client-token", "connect-user-token"):
@@ -258,6 +307,7 @@ async def order_link_token(
         issued = await store_token(
             session,
             client_id=creds.client_id,
+            tenant_id=creds.tenant_id,
             grant_type=sc.ORDER_LINK,
             scope=" ".join(sc.ORDER_LINK_SCOPES),
             user_id=owner,
@@ -275,12 +325,57 @@ def order_of(endpoint: Endpoint, s: Scenario) -> str:
     return str({**s.params(), **(call.params if call else {})}["order_id"])
 
 
+def params_of(endpoint: Endpoint, s: Scenario) -> dict[str, str]:
+    """The values of the endpoint's path parameters in the scenario."""
+    arranged = REQUESTS.get(endpoint.key)
+    call = arranged(s) if arranged else None
+    every = {**s.params(), **(call.params if call else {})}
+    return {name: every[name] for name in re.findall(r"{(\w+)}", endpoint.path)}
+
+
 def url_of(endpoint: Endpoint, s: Scenario, **override: str) -> tuple[str, Any]:
     """The endpoint's URL with the scenario's ids, and its body."""
     arranged = REQUESTS.get(endpoint.key)
     call = arranged(s) if arranged else None
     params = {**s.params(), **(call.params if call else {}), **override}
     return endpoint.path.format(**params), call.json if call else {}
+
+
+def tenant_ids_in_path(endpoint: Endpoint, s: Scenario) -> dict[str, str]:
+    """The path parameters that name one of tenant 1's resources, each with an id that exists
+    in no tenant: every parameter filled from the scenario, but a slot or an order's line
+    (:data:`RELATIVE_PARAMS`) and a user id the other tenant has too
+    (:data:`SHARED_USER_IDS`)."""
+    return {
+        name: NOWHERE_ROW_ID if value.isdigit() else NOWHERE_IDS[name]
+        for name, value in params_of(endpoint, s).items()
+        if name not in RELATIVE_PARAMS and not (name == "user_id" and value in SHARED_USER_IDS)
+    }
+
+
+def without_tenant_ids(body: Any, s: Scenario) -> Any:
+    """``body`` with every reference to one of tenant 1's resources replaced by one that exists
+    nowhere: its order ids and ALICE's linking token wherever they are, its slot holds and its
+    shopper under the keys that name them (an ``items_count`` of 1 is no id)."""
+    strings = {order_id: NOWHERE_IDS["order_id"] for order_id in ORDER_IDS}
+    strings[s.linking_token] = NOWHERE_TOKEN
+    rows = {
+        "service_option_hold_id": {s.delivery_hold, s.pickup_hold, s.last_mile_hold},
+        "shopper_id": {s.shopper_id},
+    }
+
+    def walk(value: Any, key: str | None) -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, None) for v in value]
+        if isinstance(value, str):
+            return strings.get(value, value)
+        if isinstance(value, int) and value in rows.get(key or "", ()):
+            return int(NOWHERE_ROW_ID)
+        return value
+
+    return walk(body, None)
 
 
 # --- Checks ---------------------------------------------------------------------------------------
@@ -319,6 +414,17 @@ def assert_no_leak(response: httpx.Response, secrets: list[str]) -> None:
     text = response.text.casefold()
     leaked = [secret for secret in secrets if secret.casefold() in text]
     assert not leaked, f"the answer carries {leaked}: {response.text}"
+
+
+def unasked(secrets: list[str], url: str, body: Any) -> list[str]:
+    """The secrets that the request itself does not carry (an answer may echo its request)."""
+    asked = (url + json.dumps(body)).casefold()
+    return [secret for secret in secrets if secret.casefold() not in asked]
+
+
+def answer(response: httpx.Response) -> tuple[int, Any]:
+    """Status and JSON body (``None`` without a body)."""
+    return response.status_code, response.json() if response.content else None
 
 
 # --- Tests ----------------------------------------------------------------------------------------
@@ -428,8 +534,40 @@ async def _answered(
     headers, url, body = await _prepared(sessions, endpoint, case, s)
     response = await http.request(endpoint.method, url, json=body, headers=headers)
     assert response.is_success, (case, response.status_code, response.text)
-    if case == "another-client":
+    if case == SAME_TENANT:
         assert_no_leak(response, CLIENT_SECRETS)
+
+
+async def _other_tenant(
+    http: httpx.AsyncClient,
+    sessions: async_sessionmaker[AsyncSession],
+    endpoint: Endpoint,
+    s: Scenario,
+) -> None:
+    """Another tenant's token: see the module's docstring. Both requests (the scenario's ids,
+    and ids that exist nowhere) fall between the two snapshots of tenant 1."""
+    headers, url, body = await _prepared(sessions, endpoint, OTHER_TENANT, s)
+    in_path = tenant_ids_in_path(endpoint, s)
+    unknown_url, _ = url_of(endpoint, s, **in_path)
+    unknown_body = without_tenant_ids(body, s)
+    names_tenant = bool(in_path) or unknown_body != body
+    before = await tenant_snapshot(sessions, DEFAULT_TENANT)
+    response = await http.request(endpoint.method, url, json=body, headers=headers)
+    if names_tenant:
+        nowhere = await http.request(
+            endpoint.method, unknown_url, json=unknown_body, headers=headers
+        )
+    after = await tenant_snapshot(sessions, DEFAULT_TENANT)
+    assert response.status_code < 500, response.text
+    assert_no_leak(response, unasked(s.tenant_secrets(), url, body))
+    assert_tenant_untouched(before, after, f"{OTHER_TENANT}: {endpoint.key}")
+    if names_tenant:
+        assert answer(response) == answer(nowhere), (
+            f"tenant 1's ids ({url} {body}) answer another tenant otherwise than ids that exist"
+            f" nowhere ({unknown_url} {unknown_body})"
+        )
+    if not response.is_success:
+        assert_envelope(response, endpoint.path)
 
 
 @pytest.mark.parametrize("endpoint", [pytest.param(e, id=e.key) for e in PROTECTED])
@@ -438,14 +576,21 @@ async def test_authorization(
     sessions: async_sessionmaker[AsyncSession],
     endpoint: Endpoint,
 ) -> None:
-    """Every case of the route: the refusals share one arranged scenario (each checks that it
-    changed nothing); each case that must succeed, and may change it, gets a fresh one."""
-    chosen = [case for e, case in (p.values for p in MATRIX) if e == endpoint]
-    refusals = [case for case in chosen if expected_status(endpoint, case) is not None]
-    successes = [case for case in chosen if expected_status(endpoint, case) is None]
+    """Every case of the route: the refusals, the other tenant's request and the first success
+    share one arranged scenario (the refusals check that they changed nothing, the other
+    tenant's request that it changed nothing of tenant 1, whose success then runs among the
+    other tenant's new rows: they must not be in its way); each further success, which may
+    depend on what the one before changed, gets a fresh one."""
+    chosen = [str(case) for e, case in (p.values for p in MATRIX) if e == endpoint]
+    compared = [case for case in chosen if case == OTHER_TENANT]
+    decided = [case for case in chosen if case != OTHER_TENANT]
+    refusals = [case for case in decided if expected_status(endpoint, case) is not None]
+    successes = [case for case in decided if expected_status(endpoint, case) is None]
     s = await arrange(sessions)
     for case in refusals:
         await _refused(http, sessions, endpoint, case, s)
+    if compared:
+        await _other_tenant(http, sessions, endpoint, s)
     for index, case in enumerate(successes):
         if index:
             await empty_all_tables(sessions)
@@ -460,13 +605,30 @@ async def test_a_stream_refuses_before_streaming(
     endpoint: Endpoint,
     case: str,
 ) -> None:
-    """On a real socket: a refusal is a whole JSON answer at once, never an opened stream."""
+    """On a real socket: a refusal is a whole JSON answer at once, never an opened stream.
+    Another tenant's stream of tenant 1's order is refused exactly as one of an unknown order."""
     s = await arrange(sessions)
     headers = await headers_for(case, endpoint, sessions, s)
     url, _ = url_of(endpoint, s)
+    if case == OTHER_TENANT:
+        unknown_url, _ = url_of(endpoint, s, **tenant_ids_in_path(endpoint, s))
+        async with (
+            served(app) as base,
+            httpx.AsyncClient(base_url=base, timeout=SOCKET_WAIT) as client,
+        ):
+            nowhere = await _refused_on_socket(client, unknown_url, headers)
+            response = await _refused_on_socket(client, url, headers)
+        assert not nowhere.is_success, nowhere.text
+        assert answer(response) == answer(nowhere), (response.text, nowhere.text)
+        assert_envelope(response, endpoint.path)
+        assert_no_leak(response, unasked(s.tenant_secrets(), url, None))
+        return
     status = expected_status(endpoint, case)
-    async with served(app) as base, httpx.AsyncClient(base_url=base) as client:
-        async with asyncio.timeout(5), client.stream("GET", url, headers=headers) as response:
+    async with served(app) as base, httpx.AsyncClient(base_url=base, timeout=SOCKET_WAIT) as client:
+        async with (
+            asyncio.timeout(SOCKET_WAIT),
+            client.stream("GET", url, headers=headers) as response,
+        ):
             if status is None:
                 assert response.status_code == 200
                 assert response.headers["content-type"].startswith("text/event-stream")
@@ -477,3 +639,14 @@ async def test_a_stream_refuses_before_streaming(
     assert response.headers["content-type"] == "application/json"
     assert_envelope(response, endpoint.path)
     assert_no_leak(response, SECRETS)
+
+
+async def _refused_on_socket(
+    client: httpx.AsyncClient, url: str, headers: dict[str, str]
+) -> httpx.Response:
+    """The whole answer of a stream request that must not open."""
+    async with asyncio.timeout(SOCKET_WAIT), client.stream("GET", url, headers=headers) as response:
+        kind = response.headers.get("content-type", "")
+        assert not kind.startswith("text/event-stream"), f"{url}: the stream opened"
+        await response.aread()
+    return response

@@ -192,7 +192,7 @@ async def test_another_clients_shopper_batch_and_orders_are_invisible(
         assert batches.json() == {"batches": [], "next_cursor": None}
     orders = await http.get(f"{SANDBOX}/users/{arranged.user_id}/orders", headers=other)
     unknown_user = await http.get(f"{SANDBOX}/users/user-unknown/orders", headers=other)
-    assert_error(orders, 400, "User Not Found", 1001)
+    assert_error(orders, 400, "User Not Found", 1001, key="user_id")
     assert orders.json() == unknown_user.json()
     assert arranged.order_id not in shoppers.text + batches.text + orders.text
 

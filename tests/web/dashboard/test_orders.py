@@ -16,27 +16,29 @@ from tests.web.dashboard.helpers import log_in
 Sessions = async_sessionmaker[AsyncSession]
 
 
-async def test_only_the_clients_unfinished_orders_are_listed(
+async def test_only_the_tenants_unfinished_orders_are_listed(
     app: FastAPI, http: httpx.AsyncClient, creds: IssuedCredentials, sessions: Sessions
 ) -> None:
-    other = await factories.make_api_client(sessions, "Other retailer")
+    sibling = await factories.make_api_client(sessions, "Retailer's frontend")
+    other = await factories.make_api_client(sessions, "Other retailer", tenant_id=None)
     async with sessions() as session:
         user = await factories.insert_user(session)
+        stranger = await factories.insert_user(session, tenant_id=other.tenant_id)
         store = await factories.insert_store(session, name="Mission Market")
         product = await factories.insert_product(session)
         shopper = await factories.added(session, Shopper(tenant_id=1, first_name="Sam"))
         states = {
             "new": ("brand_new", creds.client_id, None),
-            "picking": ("picking", creds.client_id, shopper.id),
+            "picking": ("picking", sibling.client_id, shopper.id),
             "staged": ("staged", creds.client_id, shopper.id),
             "delivered": ("completed", creds.client_id, shopper.id),
             "canceled": ("canceled", creds.client_id, None),
-            "theirs": ("picking", other.client_id, shopper.id),
+            "theirs": ("picking", other.client_id, None),
         }
         for order_id, (state, client_id, shopper_id) in states.items():
             await factories.insert_order(
                 session,
-                user=user,
+                user=stranger if order_id == "theirs" else user,
                 store=store,
                 products=[product],
                 order_id=order_id,
