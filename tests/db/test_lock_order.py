@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aftercart.db.dialect import serialize_event_writers
 from aftercart.events import names
 from aftercart.events.outbox import record_event
+from aftercart.models.tenant import DEFAULT_TENANT
 from tests.conftest import requires_postgres
 from tests.webhooks.helpers import Sessions
 
@@ -49,7 +50,9 @@ async def test_a_webhook_test_event(
     response = await _while_an_event_writer_waits(
         sessions,
         http.post(f"/v2/webhooks/{subscription}/test", headers=client_headers),
-        lambda writer: record_event(writer, names.WEBHOOK_TEST, only_subscription=subscription),
+        lambda writer: record_event(
+            writer, names.WEBHOOK_TEST, only_subscription=subscription, tenant_id=DEFAULT_TENANT
+        ),
     )
 
     assert response.status_code == 202, response.text
