@@ -17,21 +17,10 @@ from aftercart.models import AuthChange, Event, MonitoredRequest, User
 from tests import factories
 from tests.cli.helpers import cli, said
 from tests.fulfillment.helpers import arrange_shop, place_order
-from tests.sandbox.helpers import Sessions
+from tests.sandbox.helpers import RESET_KINDS, Sessions
 
 RESET = ("sandbox", "reset")
-KINDS = (
-    "users",
-    "orders",
-    "shoppers",
-    "batches",
-    "instacart_users",
-    "ratings",
-    "events",
-    "webhook_deliveries",
-    "pos_transactions",
-    "monitored_requests",
-)
+KINDS = RESET_KINDS
 
 
 @pytest.fixture(autouse=True)

@@ -1,5 +1,7 @@
 """Arranging sandbox scenarios: orders in the database, shoppers and batches over HTTP."""
 
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -7,12 +9,39 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from aftercart.app import create_app
+from aftercart.config import Settings
 from aftercart.fulfillment.lookup import find_order
 from aftercart.models import Batch, Event, Order, Product
 from tests import factories
 
 SANDBOX = "/v2/fulfillment_sandbox"
 Sessions = async_sessionmaker[AsyncSession]
+#: What a reset answers it removed, as docs/sandbox.md gives them.
+RESET_KINDS = (
+    "users",
+    "orders",
+    "shoppers",
+    "batches",
+    "instacart_users",
+    "ratings",
+    "events",
+    "webhook_deliveries",
+    "pos_transactions",
+    "monitored_requests",
+)
+
+
+@contextlib.asynccontextmanager
+async def without_sandbox(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app on the suite's database with the sandbox off."""
+    settings = Settings(database_url=database_url, sandbox=False, run_worker=False)
+    app = create_app(settings, migrate=False)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            yield http
+    await app.state.engine.dispose()
 
 
 @dataclass

@@ -7,9 +7,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from aftercart.app import create_app
 from aftercart.auth.service import IssuedCredentials
-from aftercart.config import Settings
 from aftercart.models import InstacartUser, User, UserLink
 from tests import factories
 from tests.sandbox.helpers import (
@@ -20,6 +18,7 @@ from tests.sandbox.helpers import (
     create_batch,
     create_shopper,
     picking,
+    without_sandbox,
 )
 
 Headers = dict[str, str]
@@ -387,11 +386,6 @@ async def test_the_lists_need_a_client_token(
 async def test_without_the_sandbox_the_lists_do_not_exist(
     database_url: str, client_headers: Headers, path: str
 ) -> None:
-    settings = Settings(database_url=database_url, sandbox=False, run_worker=False)
-    app = create_app(settings, migrate=False)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            response = await http.get(SANDBOX + path, headers=client_headers)
-            assert_error(response, 404, "Resource not found", 4000)
-    await app.state.engine.dispose()
+    async with without_sandbox(database_url) as http:
+        response = await http.get(SANDBOX + path, headers=client_headers)
+        assert_error(response, 404, "Resource not found", 4000)

@@ -10,9 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from aftercart.app import create_app
 from aftercart.auth.service import IssuedCredentials
-from aftercart.config import Settings
 from aftercart.db.tenancy import TENANT_OWNED
 from aftercart.db.types import utcnow
 from aftercart.models import (
@@ -37,21 +35,18 @@ from aftercart.models.tenant import DEFAULT_TENANT
 from tests import factories
 from tests.authorization_scenario import PICKING, arrange
 from tests.fulfillment.helpers import Shop, arrange_shop, create_user, hold_for, place_order
-from tests.sandbox.helpers import SANDBOX, Sessions, assert_error, create_batch, create_shopper
+from tests.sandbox.helpers import (
+    RESET_KINDS,
+    SANDBOX,
+    Sessions,
+    assert_error,
+    create_batch,
+    create_shopper,
+    without_sandbox,
+)
 
 RESET = f"{SANDBOX}/reset"
-KINDS = (
-    "users",
-    "orders",
-    "shoppers",
-    "batches",
-    "instacart_users",
-    "ratings",
-    "events",
-    "webhook_deliveries",
-    "pos_transactions",
-    "monitored_requests",
-)
+KINDS = RESET_KINDS
 NOTHING = dict.fromkeys(KINDS, 0)
 HOOK = "http://127.0.0.1:9/hook"
 REDIRECT = "https://example.org/linked"
@@ -414,14 +409,9 @@ async def test_only_a_client_token_resets(
 async def test_without_the_sandbox_there_is_no_reset(
     database_url: str, client_headers: Headers
 ) -> None:
-    settings = Settings(database_url=database_url, sandbox=False, run_worker=False)
-    app = create_app(settings, migrate=False)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            response = await http.post(RESET, headers=client_headers)
-            assert_error(response, 404, "Resource not found", 4000)
-    await app.state.engine.dispose()
+    async with without_sandbox(database_url) as http:
+        response = await http.post(RESET, headers=client_headers)
+        assert_error(response, 404, "Resource not found", 4000)
 
 
 @pytest.mark.parametrize("body", [{"content": b""}, {"json": {}}, {"json": {"ignored": 1}}])

@@ -4,11 +4,9 @@ and the sandbox's mounting."""
 import httpx
 import pytest
 
-from aftercart.app import create_app
-from aftercart.config import Settings
 from aftercart.models import Shopper
 from aftercart.sandbox.shoppers import FIRST_NAMES
-from tests.sandbox.helpers import SANDBOX, Sessions, assert_error
+from tests.sandbox.helpers import SANDBOX, Sessions, assert_error, without_sandbox
 
 Headers = dict[str, str]
 
@@ -124,19 +122,15 @@ async def test_sandbox_needs_a_client_credentials_token(http: httpx.AsyncClient)
 async def test_without_the_sandbox_setting_the_paths_do_not_exist(
     database_url: str, client_headers: Headers
 ) -> None:
-    settings = Settings(database_url=database_url, sandbox=False, run_worker=False)
-    app = create_app(settings, migrate=False)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            for path in (
-                "/shoppers",
-                "/batches",
-                "/batches/1/advance",
-                "/orders/o-1/callbacks",
-                "/shoppers/1/orders/o-1/items",
-                "/shoppers/1/orders/o-1/items/1",
-                "/shoppers/1/orders/o-1/messages",
-            ):
-                response = await http.post(SANDBOX + path, json={}, headers=client_headers)
-                assert_error(response, 404, "Resource not found", 4000)
+    async with without_sandbox(database_url) as http:
+        for path in (
+            "/shoppers",
+            "/batches",
+            "/batches/1/advance",
+            "/orders/o-1/callbacks",
+            "/shoppers/1/orders/o-1/items",
+            "/shoppers/1/orders/o-1/items/1",
+            "/shoppers/1/orders/o-1/messages",
+        ):
+            response = await http.post(SANDBOX + path, json={}, headers=client_headers)
+            assert_error(response, 404, "Resource not found", 4000)
