@@ -48,8 +48,9 @@ from aftercart.models import (
 )
 from aftercart.models.tenant import DEFAULT_TENANT
 from aftercart.post_checkout.service import add_message
-from aftercart.sandbox import batches, shoppers
+from aftercart.sandbox import autopilot_service, batches, shoppers
 from aftercart.sandbox import faults as sandbox_faults
+from aftercart.sandbox.autopilot_schemas import AutopilotCreate
 from aftercart.sandbox.fault_rules import Effect, Kind, Rule, Target
 from aftercart.sandbox.schemas import BatchOrder
 from tests import factories
@@ -148,6 +149,7 @@ class Scenario:
     linking_token: str
     last_mile_hold: int = 0
     fault_id: int = 0
+    autopilot_id: int = 0
 
     def tenant_secrets(self) -> list[str]:
         """:data:`TENANT_SECRETS` and the arranged credentials of tenant 1: its clients' ids
@@ -168,6 +170,7 @@ class Scenario:
             "subscription_id": str(self.subscription_id),
             "delivery_id": str(self.delivery_id),
             "fault_id": str(self.fault_id),
+            "autopilot_id": str(self.autopilot_id),
         }
 
 
@@ -346,6 +349,7 @@ async def arrange(sessions: Sessions) -> Scenario:
         _, last_mile_hold = await _hold(session, BOB, "last_mile", store.location_code)
         instacart_user_id, linking_token = await _linked(session, owner.client_id, ALICE)
         fault = await sandbox_faults.create_fault(session, client_id=owner.client_id, rule=UNUSED)
+        autopilot = await autopilot_service.turn_on(session, AutopilotCreate(shopper_id=shopper.id))
         await session.commit()
     return Scenario(
         owner=owner,
@@ -367,6 +371,7 @@ async def arrange(sessions: Sessions) -> Scenario:
         linking_token=linking_token,
         last_mile_hold=last_mile_hold,
         fault_id=fault.id,
+        autopilot_id=autopilot.id,
     )
 
 
@@ -529,6 +534,14 @@ REQUESTS: dict[str, Callable[[Scenario], Call]] = {
     "POST /v2/fulfillment_sandbox/reset": lambda s: Call({}, {}),
     "DELETE /v2/fulfillment_sandbox/faults/{fault_id}": lambda s: Call({}),
     "DELETE /v2/fulfillment_sandbox/faults": lambda s: Call({}),
+    "POST /v2/fulfillment_sandbox/autopilot": lambda s: Call({}, {"seed": 7}),
+    "GET /v2/fulfillment_sandbox/autopilot": lambda s: Call({}),
+    "GET /v2/fulfillment_sandbox/autopilot/{autopilot_id}": lambda s: Call({}),
+    "DELETE /v2/fulfillment_sandbox/autopilot/{autopilot_id}": lambda s: Call({}),
+    "GET /v2/fulfillment_sandbox/clock": lambda s: Call({}),
+    "POST /v2/fulfillment_sandbox/clock": lambda s: Call({}, {}),
+    "POST /v2/fulfillment_sandbox/clock/advance": lambda s: Call({}, {"duration": 60}),
+    "DELETE /v2/fulfillment_sandbox/clock": lambda s: Call({}),
     # ALICE is linked with this token: linking the same pair again is a success that changes
     # nothing.
     f"POST {_U}/link": lambda s: Call({}, {"linking_token": s.linking_token}),

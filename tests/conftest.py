@@ -81,13 +81,14 @@ def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> It
 
 def suite_settings(database_url: str, **values: Any) -> Settings:
     """The suite's settings (the sandbox on, no webhook worker, no timers that move shoppers,
-    look for late pickups and deliveries or remind of ratings: tests that want them turn them
-    on), with ``values`` on top."""
+    look for late pickups and deliveries, remind of ratings or play autopilot shoppers: tests
+    that want them turn them on), with ``values`` on top."""
     timers_off = {
         "shopper_move_seconds": 0,
         "late_pickup_seconds": 0,
         "late_delivery_seconds": 0,
         "rating_reminder_seconds": 0,
+        "autopilot_tick_seconds": 0,
     }
     return Settings(
         database_url=database_url, sandbox=True, run_worker=False, **(timers_off | values)

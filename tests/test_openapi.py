@@ -537,6 +537,27 @@ async def _faults(d: Driver, ct: str) -> None:
     await d.call("DELETE", f, token=ct, expect=200)
 
 
+async def _autopilot(d: Driver, ct: str) -> None:
+    """An autopilot shopper turned on with the documented body, listed, read and stopped."""
+    a = "/v2/fulfillment_sandbox/autopilot"
+    created = await d.call("POST", a, token=ct, json=d.contract.example("POST", a), expect=200)
+    await d.call("GET", a, token=ct, expect=200)
+    one = {"autopilot_id": created.json()["id"]}
+    await d.call("GET", a + "/{autopilot_id}", token=ct, path=one, expect=200)
+    await d.call("DELETE", a + "/{autopilot_id}", token=ct, path=one, expect=200)
+
+
+async def _clock(d: Driver, ct: str) -> None:
+    """The clock read, frozen at the documented time, advanced by the documented duration,
+    and let go (the calls after it run on the wall clock)."""
+    c = "/v2/fulfillment_sandbox/clock"
+    await d.call("GET", c, token=ct, expect=200)
+    await d.call("POST", c, token=ct, json=d.contract.example("POST", c), expect=200)
+    advance = d.contract.example("POST", c + "/advance")
+    await d.call("POST", c + "/advance", token=ct, json=advance, expect=200)
+    await d.call("DELETE", c, token=ct, expect=200)
+
+
 async def _account_linking(d: Driver, ct: str, w: World) -> None:
     """An Instacart user in the sandbox, a code with the documented S256 challenge, the linking
     token (the verifier is RFC 7636's, whose challenge the example shows), a link."""
@@ -588,6 +609,8 @@ async def test_every_operation_answers_its_success_as_documented(
     await _ratings(driver, ct, world.user_token, world, batch_id)
     await _webhooks(driver, ct)
     await _faults(driver, ct)
+    await _autopilot(driver, ct)
+    await _clock(driver, ct)
     await _transactions(driver, ct)
     await _account_linking(driver, ct, world)
     # Last: it wipes the tenant's data.

@@ -84,3 +84,16 @@ def test_delivered_and_rated(aftercart):
     assert names[0] == "fulfillment.brand_new"
     assert "fulfillment.delivered" in names
     assert names[-1] == "fulfillment.rating_updated"
+
+
+def test_time_passes_when_you_say(aftercart):
+    """The sandbox clock: frozen, time moves only when the test advances it, and what the
+    passed time fires (a late delivery, a reminder to rate) comes in order."""
+    order = aftercart.order()
+    aftercart.freeze_clock()
+    aftercart.advance(order, to="picking")
+
+    fired = aftercart.advance_clock("P8D")  # past the end of the order's delivery window
+    assert [f["kind"] for f in fired if f["order_id"] == order["id"]] == ["late_delivery"]
+    (late,) = aftercart.callbacks("fulfillment.late_delivery", order=order)
+    assert late["event_metadata"]["order_id"] == order["id"]

@@ -32,6 +32,9 @@ from aftercart.observability.router import router as metrics_router
 from aftercart.openapi import pages as docs_pages
 from aftercart.post_checkout.router import router as post_checkout_router
 from aftercart.sandbox import monitor_recorder
+from aftercart.sandbox.autopilot_router import router as autopilot_router
+from aftercart.sandbox.clock_router import router as clock_router
+from aftercart.sandbox.clock_scope import ClockScope
 from aftercart.sandbox.fault_injection import FaultMiddleware
 from aftercart.sandbox.faults import router as faults_router
 from aftercart.sandbox.monitor_middleware import RequestMonitorMiddleware
@@ -103,6 +106,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
     envelopes.install(app)
     openapi.install(app)
     if settings.sandbox_enabled:
+        app.add_middleware(ClockScope)
         app.add_middleware(FaultMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if monitor_recorder.enabled(settings):
@@ -126,6 +130,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Fas
         app.include_router(faults_router)
         app.include_router(monitor_router)
         app.include_router(reset_router)
+        app.include_router(autopilot_router)
+        app.include_router(clock_router)
         app.include_router(linking_sandbox_router)
     app.include_router(post_checkout_router)
     app.include_router(feedback_router)

@@ -105,6 +105,12 @@ class Settings(BaseSettings):
         gt=0,
         description="Sandbox: how long a shopper takes from the store to the customer.",
     )
+    autopilot_tick_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="Sandbox: how often the steps of autopilot shoppers that have fallen due are "
+        "played, for tenants whose sandbox clock is not frozen; 0 turns the loop off.",
+    )
     late_pickup_seconds: float = Field(
         default=60,
         ge=0,

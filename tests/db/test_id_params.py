@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from aftercart.db.ids import BIGINT_MAX, INTEGER_MAX, NO_ROW, big_row_id, row_id
 from aftercart.models import (
+    Autopilot,
     Batch,
     Rating,
     SandboxFault,
@@ -31,6 +32,7 @@ from tests.webhooks.helpers import RECEIVER
 WEBHOOK = "/v2/webhooks/{subscription_id}"
 DELIVERY = "/v2/webhooks/deliveries/{delivery_id}"
 SHOPPER_ORDER = "/v2/fulfillment_sandbox/shoppers/{shopper_id}/orders/{order_id}"
+AUTOPILOT = "/v2/fulfillment_sandbox/autopilot/{autopilot_id}"
 RESERVE = "/v2/fulfillment/users/{user_id}/service_options/{service_option_id}/reserve"
 SUBSCRIPTION = WebhookSubscription.__table__.c.id
 DELIVERY_KEY = WebhookDelivery.__table__.c.id
@@ -80,6 +82,8 @@ ID_PARAMS: dict[Key, IdParam] = {
     ("DELETE", "/v2/fulfillment_sandbox/faults/{fault_id}", "fault_id"): IdParam(
         SandboxFault.__table__.c.id, 404
     ),
+    ("GET", AUTOPILOT, "autopilot_id"): IdParam(Autopilot.__table__.c.id, 404),
+    ("DELETE", AUTOPILOT, "autopilot_id"): IdParam(Autopilot.__table__.c.id, 404),
     # A filter: an unknown shopper lists no batch.
     ("GET", "/v2/fulfillment_sandbox/batches", "shopper_id"): IdParam(
         Batch.__table__.c.shopper_id, 200

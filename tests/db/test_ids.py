@@ -26,6 +26,8 @@ from tests.stream.processes import scratch_database
 #: sandbox's internal ids included), used as a cursor or as a ``webhook-id``.
 NEVER_REUSED = {
     "auth_changes": "a cursor: every process compares the newest id with the last one it saw",
+    "autopilots": "sandbox autopilot ids, shown and used to read and stop one",
+    "autopilot_runs": "the run ids an autopilot's steps are keyed by (the clock's Due.key)",
     "tenants": "tenant ids, shown by the CLI and named by `clients create --tenant`",
     "batches": "the sandbox batch id",
     "chat_messages": "message ids; their order is the conversation's",
@@ -50,7 +52,14 @@ KEPT_INSIDE = {
     "webhook_attempts": "shown without an id, inside their delivery and in id order there",
 }
 #: Tables created after 0003, with ``AUTOINCREMENT`` from the start.
-CREATED_AFTER_0003 = {"instacart_users", "monitored_requests", "sandbox_faults", "tenants"}
+CREATED_AFTER_0003 = {
+    "autopilot_runs",
+    "autopilots",
+    "instacart_users",
+    "monitored_requests",
+    "sandbox_faults",
+    "tenants",
+}
 #: The tables migration 0003 rebuilt (``auth_changes`` was created with AUTOINCREMENT in 0002).
 REBUILT = sorted(set(NEVER_REUSED) - {"auth_changes"} - CREATED_AFTER_0003)
 

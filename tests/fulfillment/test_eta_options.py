@@ -76,9 +76,9 @@ def test_an_eta_option_stays_open_for_a_hold_and_a_checkout() -> None:
 
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Callable[[datetime], None]:
-    """Sets the time the fulfillment API works at (MORNING to begin with)."""
+    """Sets the time orders live at (MORNING to begin with)."""
     now = [MORNING]
-    monkeypatch.setattr("aftercart.fulfillment.router.utcnow", lambda: now[0])
+    monkeypatch.setattr("aftercart.clock.now", lambda: now[0])
 
     def set_now(moment: datetime) -> None:
         now[0] = moment

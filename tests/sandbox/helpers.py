@@ -29,13 +29,23 @@ RESET_KINDS = (
     "webhook_deliveries",
     "pos_transactions",
     "monitored_requests",
+    "autopilots",
 )
 
 
 @contextlib.asynccontextmanager
 async def without_sandbox(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the app on the suite's database with the sandbox off."""
-    settings = Settings(database_url=database_url, sandbox=False, run_worker=False)
+    async with serving(
+        Settings(database_url=database_url, sandbox=False, run_worker=False)
+    ) as http:
+        yield http
+
+
+@contextlib.asynccontextmanager
+async def serving(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of another app with ``settings``, beside the test's own: another process, as
+    far as anything stored can tell."""
     app = create_app(settings, migrate=False)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -233,6 +233,7 @@ async def test_reset_wipes_the_callers_tenant_and_nothing_else(
         "webhook_deliveries": before["webhook_deliveries"],
         "pos_transactions": 1,
         "monitored_requests": before["monitored_requests"],
+        "autopilots": 0,
     }
     await app.state.monitor.flush()
     after = await census(sessions, tenant)

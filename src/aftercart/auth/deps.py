@@ -14,8 +14,8 @@ from aftercart.auth.cache import CachedToken, TokenCache
 from aftercart.auth.secrets import digest
 from aftercart.auth.service import LiveToken, TokenContext, resolve_token
 from aftercart.db.session import SessionDep
-from aftercart.db.tenancy import serve_tenant
 from aftercart.errors import Forbidden, Unauthorized, UserNotActive
+from aftercart.sandbox.clock_scope import enter_tenant
 
 
 def bearer_token(request: Request) -> str:
@@ -62,7 +62,7 @@ async def authenticate(request: Request, session: SessionDep) -> LiveToken:
     request.state.token_generation = generation
     # Who is calling, for what runs around the endpoint (sandbox faults, the request monitor).
     request.state.client_id = live.context.client_id
-    serve_tenant(session, live.context.tenant_id)
+    await enter_tenant(session, live.context.tenant_id)
     request.app.state.limits.api_request(live.context.client_id)
     return live
 

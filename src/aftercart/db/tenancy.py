@@ -23,6 +23,8 @@ from aftercart import models
 #: Tables with a ``tenant_id`` that a tenant's session may see only its own rows of.
 TENANT_OWNED: Final = (
     models.ApiClient,
+    models.Autopilot,
+    models.AutopilotRun,
     models.Batch,
     models.Event,
     models.InstacartUser,

@@ -3,7 +3,8 @@ unless ``AFTERCART_RUN_WORKER`` is false the webhook delivery worker, and in the
 ``AFTERCART_SHOPPER_MOVE_SECONDS`` set the shoppers moving towards their customers, with
 ``AFTERCART_LATE_PICKUP_SECONDS`` set the late-pickup timer, and the order timers (Late delivery,
 Rating reminder) unless ``AFTERCART_LATE_DELIVERY_SECONDS`` / ``AFTERCART_RATING_REMINDER_SECONDS``
-turn them off."""
+turn them off, and in the sandbox unless ``AFTERCART_AUTOPILOT_TICK_SECONDS`` is 0 the autopilot
+shoppers of tenants whose sandbox clock is not frozen."""
 
 import asyncio
 import contextlib
@@ -19,6 +20,7 @@ from aftercart.events.stream.broker import Broker, Sessions
 from aftercart.post_checkout.order_timers import order_timers
 from aftercart.post_checkout.pickup_tasks import late_pickups
 from aftercart.post_checkout.tasks import moving_shoppers
+from aftercart.sandbox.autopilot import autopilot_shoppers
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ async def running(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
             moving_shoppers(sessions, app.state.read_sessions, settings),
             late_pickups(sessions, app.state.read_sessions, settings),
             order_timers(sessions, app.state.read_sessions, settings),
+            autopilot_shoppers(sessions, app.state.read_sessions, settings),
         ):
             yield
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aftercart import clock
 from aftercart.db.aftercommit import EventCommitted, defer
 from aftercart.db.dialect import serialize_event_writers
 from aftercart.db.types import utcnow
@@ -51,7 +52,7 @@ async def record_event(
         order_id=order.order_id if order is not None else None,
         user_id=order.user_id if order is not None else None,
         metadata_=body,
-        created_at=utcnow(),
+        created_at=clock.now(),
     )
     session.add(event)
     await session.flush()

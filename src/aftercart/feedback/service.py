@@ -6,9 +6,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from aftercart import clock
 from aftercart.db.dialect import insert_for
 from aftercart.db.tenancy import tenant_of
-from aftercart.db.types import utcnow
 from aftercart.errors import (
     AftercartError,
     IncompatibleOrderStatus,
@@ -39,7 +39,7 @@ async def upsert_rating(
     One ``INSERT ... ON CONFLICT DO UPDATE``, so two first ratings racing each other still make
     one row; ``created_at`` stays the first one, ``updated_at`` moves.
     """
-    now = utcnow()
+    now = clock.now()
     row: dict[str, Any] = {
         column.key: None for column in Rating.__table__.columns if column.key not in _KEPT_ON_UPDATE
     }
@@ -137,7 +137,7 @@ async def rate_order(
         rating_value=body.rating_value.value,
         highlights=[h.value for h in highlights],
         thank_you_note=body.thank_you_note,
-        rated_at=utcnow(),
+        rated_at=clock.now(),
     )
     await record_event(
         session,

@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Response
 
+from aftercart import clock
 from aftercart.auth.deps import FulfillmentClient, OrderEditor
 from aftercart.bodies import NoBody
 from aftercart.config import Settings, SettingsDep
 from aftercart.db.session import SessionDep, TransactionalRoute
-from aftercart.db.types import utcnow
 from aftercart.fulfillment import (
     addresses,
     orders,
@@ -114,7 +114,7 @@ async def _options(
         service_type=service_type,
         location_code=body.location_code,
         items=body.items,
-        now=utcnow(),
+        now=clock.now(),
         policy=slots.SlotPolicy(days=settings.slot_days, capacity=settings.slot_capacity),
         eta_kinds=rules.eta_kinds(
             service_type,
@@ -152,7 +152,7 @@ async def reserve_service_option(
         session,
         user_id=user_id,
         service_option_id=service_option_id,
-        now=utcnow(),
+        now=clock.now(),
         ttl=timedelta(seconds=settings.hold_ttl_seconds),
     )
     return hold_out(hold, option)
@@ -174,7 +174,7 @@ async def _create_order(
         service_type=service_type,
         body=body,
         locale=rules.locale_from_accept_language(accept_language),
-        now=utcnow(),
+        now=clock.now(),
     )
     return _order_out(order, links)
 
@@ -230,7 +230,7 @@ async def update_order(
     links: OrderLinksDep,
 ) -> OrderOut:
     order = await orders.update_order(
-        session, user_id=user_id, order_id=order_id, body=body, now=utcnow()
+        session, user_id=user_id, order_id=order_id, body=body, now=clock.now()
     )
     return _order_out(order, links)
 
@@ -247,7 +247,7 @@ async def set_replacement_selections(
     """The customer's replacements for some lines, while the order is ``brand_new``,
     ``acknowledged`` or ``picking``; each overwrites its line's ``replacement_items``."""
     order = await replacements.set_replacements(
-        session, user_id=user_id, order_id=order_id, body=body, now=utcnow()
+        session, user_id=user_id, order_id=order_id, body=body, now=clock.now()
     )
     return _order_out(order, links)
 
@@ -267,7 +267,7 @@ async def update_tip(
         user_id=user_id,
         order_id=order_id,
         tip_amount_cents=body.tip_amount_cents,
-        now=utcnow(),
+        now=clock.now(),
     )
     return _order_out(order, links)
 

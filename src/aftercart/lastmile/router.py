@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header
 
+from aftercart import clock
 from aftercart.auth.deps import FulfillmentClient
 from aftercart.bodies import NoBody
 from aftercart.config import Settings, SettingsDep
 from aftercart.db.session import SessionDep, TransactionalRoute
-from aftercart.db.types import utcnow
 from aftercart.fulfillment import rules, slots, stores
 from aftercart.fulfillment.order_links import OrderLinks, OrderLinksDep
 from aftercart.fulfillment.schemas import StoreSearch
@@ -71,7 +71,7 @@ async def list_last_mile_options(
 ) -> ServiceOptionsOut:
     """One-hour windows from 08:00 to 20:00 store time; reserve one with the usual reserve."""
     options = await service.list_options(
-        session, user_id=user_id, body=body, now=utcnow(), policy=_policy(settings)
+        session, user_id=user_id, body=body, now=clock.now(), policy=_policy(settings)
     )
     return ServiceOptionsOut(service_options=options)
 
@@ -91,7 +91,7 @@ async def create_last_mile_order(
         client_id=client.client_id,
         body=body,
         locale=rules.locale_from_accept_language(accept_language),
-        now=utcnow(),
+        now=clock.now(),
     )
     return _order_out(order, links)
 
@@ -107,7 +107,7 @@ async def stage_last_mile_order(
 ) -> OrderOut:
     """The bags are in the staging area: a shopper is dispatched (``staged_for_delivery``)."""
     order, _details = await service.stage_users_order(
-        session, user_id=user_id, order_id=order_id, body=body, now=utcnow()
+        session, user_id=user_id, order_id=order_id, body=body, now=clock.now()
     )
     return _order_out(order, links)
 
@@ -128,7 +128,7 @@ async def create_dispatch_order(
         client_id=client.client_id,
         body=body,
         locale=rules.locale_from_accept_language(accept_language),
-        now=utcnow(),
+        now=clock.now(),
         policy=_policy(settings),
     )
     return _dispatch_out(order, details, links)
@@ -144,7 +144,7 @@ async def update_dispatch_order(
     links: OrderLinksDep,
 ) -> DispatchOrderOut:
     order, details = await dispatch.update_order(
-        session, order_id=order_id, body=body, now=utcnow(), policy=_policy(settings)
+        session, order_id=order_id, body=body, now=clock.now(), policy=_policy(settings)
     )
     return _dispatch_out(order, details, links)
 
@@ -157,7 +157,9 @@ async def stage_dispatch_order(
     _: FulfillmentClient,
     links: OrderLinksDep,
 ) -> DispatchOrderOut:
-    order, details = await dispatch.stage_order(session, order_id=order_id, body=body, now=utcnow())
+    order, details = await dispatch.stage_order(
+        session, order_id=order_id, body=body, now=clock.now()
+    )
     return _dispatch_out(order, details, links)
 
 

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftercart.db.types import utcnow
+from aftercart import clock
 from aftercart.events import names
 from aftercart.events.outbox import record_event
 from aftercart.lastmile.rules import STAGED_FOR_DELIVERY
@@ -49,7 +49,7 @@ async def record(session: AsyncSession, order: Order, event: str, metadata: dict
         await record_event(session, names.ARRIVAL_AT_CUSTOMER, order=order, metadata=metadata)
     await record_event(session, event, order=order, metadata=metadata)
     if state == ACKNOWLEDGED_FOR_DELIVERY:
-        eta = (utcnow() + STORE_ETA).replace(microsecond=0)
+        eta = (clock.now() + STORE_ETA).replace(microsecond=0)
         await record_event(
             session,
             names.AT_STORE_ETA,

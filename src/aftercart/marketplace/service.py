@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from aftercart.auth.service import authenticate_client, resolve_token, store_token
-from aftercart.db.tenancy import serve_tenant
 from aftercart.errors import AftercartError, MultipleErrors, Unauthorized
 from aftercart.events import names
 from aftercart.events.outbox import record_event
@@ -18,6 +17,7 @@ from aftercart.feedback.service import stored, upsert_rating
 from aftercart.marketplace import rules
 from aftercart.marketplace.schemas import FeedbackPush
 from aftercart.models import ApiClient, Order, Rating, Store
+from aftercart.sandbox.clock_scope import enter_tenant
 
 KIND = "marketplace"
 #: The grant recorded on marketplace tokens; Connect endpoints accept none of them.
@@ -94,7 +94,7 @@ async def authenticate(session: AsyncSession, token: str | None) -> Marketplace:
         raise Unauthorized(EXPIRED_REASON)
     if client.kind != KIND or not client.marketplace:
         raise Unauthorized(EXPIRED_REASON)
-    serve_tenant(session, client.tenant_id)
+    await enter_tenant(session, client.tenant_id)
     return Marketplace(client_id=client.client_id, name=client.marketplace)
 
 

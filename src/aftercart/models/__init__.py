@@ -3,6 +3,7 @@
 from aftercart.models.address import UserAddress
 from aftercart.models.auth_change import AuthChange
 from aftercart.models.authorization_code import AuthorizationCode
+from aftercart.models.autopilot import Autopilot, AutopilotRun
 from aftercart.models.base import Base
 from aftercart.models.chat_message import ChatMessage
 from aftercart.models.client import ApiClient
@@ -17,6 +18,7 @@ from aftercart.models.pos_transaction import PosTransaction
 from aftercart.models.product import Product
 from aftercart.models.rate_limit import RateLimitCounter
 from aftercart.models.rating import Rating
+from aftercart.models.sandbox_clock import SandboxClock
 from aftercart.models.sandbox_fault import SandboxFault
 from aftercart.models.server_secret import ServerSecret
 from aftercart.models.service_option import ServiceOption, ServiceOptionHold
@@ -35,6 +37,8 @@ __all__ = [
     "ApiClient",
     "AuthChange",
     "AuthorizationCode",
+    "Autopilot",
+    "AutopilotRun",
     "Base",
     "Batch",
     "ChatMessage",
@@ -49,6 +53,7 @@ __all__ = [
     "Product",
     "RateLimitCounter",
     "Rating",
+    "SandboxClock",
     "SandboxFault",
     "ServerSecret",
     "ServiceOption",

@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from aftercart import clock
 from aftercart.db.types import UTCDateTime, utcnow
 
 NAMING_CONVENTION = {
@@ -27,5 +28,16 @@ class Base(DeclarativeBase):
 
 
 class Timestamps:
+    """When a row was made and last changed, on the order domain's time (a tenant's frozen
+    sandbox clock, when it has one: :mod:`aftercart.clock`)."""
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
+
+
+class WallTimestamps:
+    """:class:`Timestamps` on the wall clock, for rows whose times schedule real work (the
+    webhook queue's retry window counts from a delivery's ``created_at``)."""
+
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -3,7 +3,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from aftercart.db.types import BigIntKey, UTCDateTime, utcnow
+from aftercart import clock
+from aftercart.db.types import BigIntKey, UTCDateTime
 from aftercart.models.base import IDS_NEVER_REUSED, Base
 
 
@@ -17,4 +18,4 @@ class ChatMessage(Base):
     order_pk: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), index=True)
     sender: Mapped[str] = mapped_column(String(20))
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -4,7 +4,8 @@ from typing import Any
 from sqlalchemy import JSON, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from aftercart.db.types import BigIntKey, UTCDateTime, utcnow
+from aftercart import clock
+from aftercart.db.types import BigIntKey, UTCDateTime
 from aftercart.models.base import IDS_NEVER_REUSED, Base
 
 
@@ -26,4 +27,4 @@ class Event(Base):
     order_id: Mapped[str | None] = mapped_column(String(255))
     user_id: Mapped[str | None] = mapped_column(String(255))
     metadata_: Mapped[dict[str, Any]] = mapped_column("metadata", JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -3,7 +3,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from aftercart.db.types import UTCDateTime, utcnow
+from aftercart import clock
+from aftercart.db.types import UTCDateTime
 from aftercart.models.base import IDS_NEVER_REUSED, Base
 from aftercart.models.tenant import tenant_id_column
 
@@ -24,4 +25,4 @@ class InstacartUser(Base):
     phone: Mapped[str] = mapped_column(String(40))
     password_hash: Mapped[str] = mapped_column(String(200))
     instacartplus_member: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

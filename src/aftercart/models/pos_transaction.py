@@ -4,7 +4,8 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from aftercart.db.types import UTCDateTime, utcnow
+from aftercart import clock
+from aftercart.db.types import UTCDateTime
 from aftercart.models.base import Base
 from aftercart.models.tenant import tenant_id_column
 
@@ -34,4 +35,4 @@ class PosTransaction(Base):
     transaction_at: Mapped[datetime] = mapped_column(UTCDateTime)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     body_digest: Mapped[str] = mapped_column(String(64))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

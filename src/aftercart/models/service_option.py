@@ -3,7 +3,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from aftercart.db.types import UTCDateTime, utcnow
+from aftercart import clock
+from aftercart.db.types import UTCDateTime
 from aftercart.models.base import IDS_NEVER_REUSED, Base
 from aftercart.models.tenant import user_key
 
@@ -43,5 +44,5 @@ class ServiceOptionHold(Base):
     service_option_id: Mapped[int] = mapped_column(
         ForeignKey("service_options.id", ondelete="CASCADE"), index=True
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

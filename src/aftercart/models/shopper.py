@@ -3,7 +3,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from aftercart.db.types import UTCDateTime, utcnow
+from aftercart import clock
+from aftercart.db.types import UTCDateTime
 from aftercart.models.base import IDS_NEVER_REUSED, Base, Timestamps
 from aftercart.models.tenant import tenant_id_column
 
@@ -24,7 +25,7 @@ class Shopper(Base):
     email: Mapped[str | None] = mapped_column(String(255))
     phone: Mapped[str | None] = mapped_column(String(40))
     first_name: Mapped[str] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class Batch(Timestamps, Base):

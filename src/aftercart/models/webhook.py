@@ -4,10 +4,10 @@ from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column
 
 from aftercart.db.types import BigIntKey, UTCDateTime, utcnow
-from aftercart.models.base import IDS_NEVER_REUSED, Base, Timestamps
+from aftercart.models.base import IDS_NEVER_REUSED, Base, WallTimestamps
 
 
-class WebhookSubscription(Timestamps, Base):
+class WebhookSubscription(WallTimestamps, Base):
     __tablename__ = "webhook_subscriptions"
     __table_args__ = (IDS_NEVER_REUSED,)
 
@@ -26,7 +26,7 @@ class WebhookSubscription(Timestamps, Base):
     disabled_reason: Mapped[str | None] = mapped_column(String(200))
 
 
-class WebhookDelivery(Timestamps, Base):
+class WebhookDelivery(WallTimestamps, Base):
     """One event owed to one subscription; ``status`` is pending, succeeded or failed."""
 
     __tablename__ = "webhook_deliveries"
@@ -43,6 +43,9 @@ class WebhookDelivery(Timestamps, Base):
     status: Mapped[str] = mapped_column(String(20), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: A retry that waits on its tenant's frozen sandbox clock, not the wall clock: due when the
+    #: clock reaches this time (``next_attempt_at`` is then :data:`PARKED`).
+    clock_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
 

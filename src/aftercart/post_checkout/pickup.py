@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftercart.db.types import utcnow
+from aftercart import clock
 from aftercart.errors import NotFound
 from aftercart.fulfillment.lookup import find_order, order_for_update
 from aftercart.models import Batch, Order
@@ -87,7 +87,7 @@ async def schedule_pickup(
     rules.check_schedule(
         pickup_category=status.pickup_category, has_delegate=status.delegate_name is not None
     )
-    rules.check_eta(eta, now=utcnow())
+    rules.check_eta(eta, now=clock.now())
     status.scheduled_eta = eta
     await session.flush()
 

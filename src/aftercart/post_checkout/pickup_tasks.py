@@ -3,16 +3,16 @@ writes the Late pickup callback for each staged pickup order whose pickup window
 
 Each order gets it once, whatever the number of processes: the callback is written only by the
 transaction whose conditional ``UPDATE ... WHERE late_pickup_at IS NULL`` changed the row
-(:func:`aftercart.post_checkout.order_timers.write_each`).
+(:class:`aftercart.post_checkout.order_timers.OrderTimer`).
 """
 
 import contextlib
 import functools
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import Update
 
@@ -23,17 +23,13 @@ from aftercart.events import names
 from aftercart.events.payloads import window_payload
 from aftercart.models import Order, PickupStatus
 from aftercart.post_checkout import pickup_rules
-from aftercart.post_checkout.order_timers import write_each
+from aftercart.post_checkout.order_timers import Check, OrderTimer, tick
 
 Sessions = async_sessionmaker[AsyncSession]
 
 
-async def flag_late_pickups(
-    sessions: Sessions, read_sessions: Sessions, *, now: datetime | None = None
-) -> int:
-    """One tick; returns how many Late pickup callbacks this call wrote."""
-    moment = now or utcnow()
-    candidates = (
+def _candidates(moment: datetime) -> Select[int]:
+    return (
         select(PickupStatus.order_pk)
         .join(Order, Order.id == PickupStatus.order_pk)
         .where(
@@ -45,13 +41,16 @@ async def flag_late_pickups(
         .order_by(PickupStatus.order_pk)
     )
 
-    def claim(order_pk: int) -> Update:
-        return (
-            update(PickupStatus)
-            .where(PickupStatus.order_pk == order_pk, PickupStatus.late_pickup_at.is_(None))
-            .values(late_pickup_at=moment)
-        )
 
+def _claim(order_pk: int, moment: datetime) -> Update:
+    return (
+        update(PickupStatus)
+        .where(PickupStatus.order_pk == order_pk, PickupStatus.late_pickup_at.is_(None))
+        .values(late_pickup_at=moment)
+    )
+
+
+def _check(moment: datetime) -> Check:
     async def late(session: AsyncSession, order: Order) -> dict[str, Any] | None:
         staged = order.workflow_state == pickup_rules.STAGED
         if not staged or not pickup_rules.is_late(window_ends_at=order.window_ends_at, now=moment):
@@ -61,9 +60,19 @@ async def flag_late_pickups(
         )
         return {"pickup_category": category, **window_payload(order)}
 
-    return await write_each(
-        sessions, read_sessions, candidates, claim=claim, event=names.LATE_PICKUP, check=late
-    )
+    return late
+
+
+LATE_PICKUP: Final = OrderTimer(
+    names.LATE_PICKUP, _candidates, _claim, _check, Order.window_ends_at
+)
+
+
+async def flag_late_pickups(
+    sessions: Sessions, read_sessions: Sessions, *, now: datetime | None = None
+) -> int:
+    """One tick; returns how many Late pickup callbacks this call wrote."""
+    return await tick(LATE_PICKUP, sessions, read_sessions, now or utcnow())
 
 
 @contextlib.asynccontextmanager

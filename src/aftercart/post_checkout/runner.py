@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftercart.db.types import utcnow
+from aftercart import clock
 from aftercart.events import names
 from aftercart.events.outbox import record_event
 from aftercart.fulfillment.rules import order_status
@@ -53,7 +53,7 @@ async def mark_ready(session: AsyncSession, order: Order, *, category: str) -> N
     """The pickup batch staged the order: it is ready for pickup from now."""
     status = await ensure_status(session, order, category=category)
     if status.ready_at is None:
-        status.ready_at = utcnow()
+        status.ready_at = clock.now()
         await session.flush()
 
 
@@ -93,7 +93,7 @@ async def record_arrival(
     acknowledged callback; an arrival already recorded is left as it is."""
     if status.arrived_at is not None:
         return False
-    status.arrived_at = utcnow()
+    status.arrived_at = clock.now()
     status.arrived_as_delegate = as_delegate
     await session.flush()
     await record_event(
@@ -125,7 +125,7 @@ async def enter(
         )
     elif state == COMPLETED:
         order.workflow_state = COMPLETED
-        order.delivered_at = utcnow()
+        order.delivered_at = clock.now()
         await session.flush()
         await record_event(
             session,

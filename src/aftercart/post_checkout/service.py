@@ -9,8 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftercart import models
-from aftercart.db.types import utcnow
+from aftercart import clock, models
 from aftercart.errors import Forbidden, IncompatibleOrderStatus, NotFound
 from aftercart.events import names
 from aftercart.events.outbox import record_event
@@ -219,7 +218,7 @@ async def _chat(
     if remove_shopper:
         raise Forbidden(SHOPPER_INFORMATION_REMOVED, code=None)
     ended = await lifecycle.ended_at(session, order)
-    if rules.chat_expired(ended_at=ended, now=utcnow()):
+    if rules.chat_expired(ended_at=ended, now=clock.now()):
         return [], True
     rows = await session.scalars(
         select(models.ChatMessage)
@@ -277,14 +276,14 @@ async def add_message(
     after delivery or cancellation) takes no more messages, from either side.
     """
     ended = await lifecycle.ended_at(session, order)
-    if rules.chat_expired(ended_at=ended, now=utcnow()):
+    if rules.chat_expired(ended_at=ended, now=clock.now()):
         raise IncompatibleOrderStatus(CHAT_EXPIRED)
     last = await session.scalar(
         select(func.max(models.ChatMessage.created_at)).where(
             models.ChatMessage.order_pk == order.id
         )
     )
-    now = utcnow()
+    now = clock.now()
     message = models.ChatMessage(
         order_pk=order.id, sender=sender, body=body, created_at=max(now, last) if last else now
     )

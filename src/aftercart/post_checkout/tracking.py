@@ -12,13 +12,14 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from aftercart.db.types import utcnow
+from aftercart import clock
+from aftercart.db.tenancy import serve_tenant
 from aftercart.errors import Forbidden
 from aftercart.events import names
 from aftercart.events.outbox import record_event
 from aftercart.fulfillment import geo
 from aftercart.fulfillment.lookup import order_for_update
-from aftercart.models import Order, ShopperLocation, Store
+from aftercart.models import Order, SandboxClock, ShopperLocation, Store
 from aftercart.post_checkout import rules
 from aftercart.post_checkout import schemas as s
 from aftercart.post_checkout.service import own_order
@@ -96,13 +97,13 @@ async def _record(
 async def start_trip(session: AsyncSession, order: Order, *, now: datetime | None = None) -> None:
     """The order starts delivering: the shopper is at the store."""
     start, _ = await _ends(session, order)
-    await _record(session, order, start, now=now or utcnow())
+    await _record(session, order, start, now=now or clock.now())
 
 
 async def finish_trip(session: AsyncSession, order: Order, *, now: datetime | None = None) -> None:
     """The order is delivered: the shopper's last position is the customer's door."""
     _, end = await _ends(session, order)
-    await _record(session, order, end, now=now or utcnow())
+    await _record(session, order, end, now=now or clock.now())
 
 
 async def move(
@@ -146,18 +147,24 @@ async def move_all(
 ) -> int:
     """One timer tick: each delivering order's shopper moves, each order in its own
     transaction under the order's lock (an advance to delivered at the same moment either
-    comes first, and the order is skipped, or waits). Returns how many moved."""
+    comes first, and the order is skipped, or waits). The orders of a tenant whose sandbox
+    clock is frozen are left alone: their shoppers move as that clock is advanced. Returns how
+    many moved."""
     async with read_sessions() as reader:
-        order_ids = (
-            await reader.scalars(select(Order.order_id).where(Order.workflow_state == DELIVERING))
-        ).all()
+        delivering = await reader.execute(
+            select(Order.tenant_id, Order.order_id).where(
+                Order.workflow_state == DELIVERING,
+                Order.tenant_id.not_in(select(SandboxClock.tenant_id)),
+            )
+        )
     moved = 0
-    for order_id in order_ids:
+    for tenant_id, order_id in delivering.all():
         async with sessions() as session:
+            serve_tenant(session, tenant_id)
             order = await order_for_update(session, order_id, with_items=False)
             if order is None or order.workflow_state != DELIVERING:
                 continue
-            if await move(session, order, now=now or utcnow(), trip_seconds=trip_seconds):
+            if await move(session, order, now=now or clock.now(), trip_seconds=trip_seconds):
                 moved += 1
             await session.commit()
     return moved

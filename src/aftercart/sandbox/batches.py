@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftercart.db.types import utcnow
+from aftercart import clock
 from aftercart.errors import AftercartError, InvalidParameter, NotFound
 from aftercart.events import names
 from aftercart.events.outbox import record_event
@@ -278,7 +278,7 @@ async def _enter(session: AsyncSession, batch: Batch, order: Order, state: str) 
         await tracking.finish_trip(session, order)
     order.workflow_state = state
     if state == rules.COMPLETED:
-        order.delivered_at = utcnow()
+        order.delivered_at = clock.now()
     event = rules.STATE_EVENTS.get(state)
     if event is None:
         return

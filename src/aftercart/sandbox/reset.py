@@ -9,6 +9,8 @@ from aftercart.models import (
     AccessToken,
     ApiClient,
     AuthorizationCode,
+    Autopilot,
+    AutopilotRun,
     Batch,
     ChatMessage,
     Event,
@@ -50,9 +52,9 @@ async def reset_tenant(session: AsyncSession, tenant_id: int) -> Removed:
     shopper locations; its users with their addresses, links and slot holds; the tokens that
     speak for one of its users (user-assertion and order-link tokens) or for one of its
     Instacart users (linking tokens); its shoppers and batches; its Instacart users with their
-    authorization codes; its ratings, events and POS transactions; the webhook deliveries (and
-    their attempts) owed to its clients' subscriptions; the request monitor's rows of its
-    clients.
+    authorization codes; its autopilot shoppers with the runs of their orders; its ratings,
+    events and POS transactions; the webhook deliveries (and their attempts) owed to its
+    clients' subscriptions; the request monitor's rows of its clients.
 
     Kept: the tenant, its API clients and their client tokens (so the caller's token goes on
     working), webhook subscriptions, sandbox fault rules and branding. Stores, products and
@@ -82,6 +84,11 @@ async def reset_tenant(session: AsyncSession, tenant_id: int) -> Removed:
     )
     count["monitored_requests"] = await _delete(
         session, delete(MonitoredRequest).where(MonitoredRequest.client_id.in_(clients))
+    )
+    # Autopilots name shoppers, and their runs orders and batches: they go before them.
+    await _delete(session, delete(AutopilotRun).where(AutopilotRun.tenant_id == tenant_id))
+    count["autopilots"] = await _delete(
+        session, delete(Autopilot).where(Autopilot.tenant_id == tenant_id)
     )
     # Both would outlive their order (SET NULL): they go first, and no row is updated for them.
     count["ratings"] = await _delete(session, delete(Rating).where(Rating.tenant_id == tenant_id))

@@ -17,6 +17,7 @@ class Removed(BaseModel):
     webhook_deliveries: int = Field(ge=0)
     pos_transactions: int = Field(ge=0)
     monitored_requests: int = Field(ge=0)
+    autopilots: int = Field(ge=0)
 
 
 class ResetDone(BaseModel):
@@ -35,6 +36,7 @@ class ResetDone(BaseModel):
                         "webhook_deliveries": 12,
                         "pos_transactions": 1,
                         "monitored_requests": 57,
+                        "autopilots": 1,
                     }
                 }
             ]

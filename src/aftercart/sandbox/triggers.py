@@ -13,7 +13,7 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftercart.db.types import utcnow
+from aftercart import clock
 from aftercart.errors import AftercartError, InvalidParameter, MultipleErrors, NotFound
 from aftercart.events import names
 from aftercart.events.asyncapi import payload_problems
@@ -139,7 +139,7 @@ def _check_contract(order: Order, name: str, metadata: Metadata) -> None:
         "user_id": order.user_id,
         "location_code": order.location_code,
     }
-    body = envelope(event_id=0, name=name, created_at=utcnow(), metadata=ids | metadata)
+    body = envelope(event_id=0, name=name, created_at=clock.now(), metadata=ids | metadata)
     problems: list[AftercartError] = [
         InvalidParameter(f"does not fit the AsyncAPI schema of {name}: {text}", key=path or None)
         for path, text in payload_problems(body)
@@ -172,7 +172,9 @@ async def _state(session: AsyncSession, order: Order, name: str) -> Metadata:
     if order.service_type == LAST_MILE:
         metadata |= await lastmile_sandbox.package(session, order)
     if name == names.AT_STORE_ETA:
-        metadata["eta"] = (utcnow() + lastmile_sandbox.STORE_ETA).replace(microsecond=0).isoformat()
+        metadata["eta"] = (
+            (clock.now() + lastmile_sandbox.STORE_ETA).replace(microsecond=0).isoformat()
+        )
     return metadata
 
 
@@ -231,7 +233,7 @@ async def _customer_acknowledged(session: AsyncSession, order: Order, category: 
     status = await runner.status_of(session, order)
     arrived = status.arrived_at if status is not None else None
     return {
-        "arrived_at": wire_time(arrived or utcnow()),
+        "arrived_at": wire_time(arrived or clock.now()),
         "is_pickup_delegate": bool(status and arrived and status.arrived_as_delegate),
         "pickup_category": status.pickup_category if status is not None else category,
     }
@@ -280,7 +282,7 @@ async def _tip(_session: AsyncSession, order: Order, _category: str) -> Metadata
         "status": order_status(order.workflow_state),
         "previous_tip_amount_cents": order.initial_tip_cents,
         "tip_amount_cents": current_tip(order.initial_tip_cents, order.tip_amount_cents),
-        "adjusted_at": wire_time(order.tip_adjusted_at or utcnow()),
+        "adjusted_at": wire_time(order.tip_adjusted_at or clock.now()),
     }
 
 

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -227,6 +228,24 @@ class Aftercart:
         made = _ok(self.client.post(f"{SANDBOX}/batches", json=body))
         self._batches[order_id] = _Batch(shopper["id"], made["id"], made["workflow_state"])
         return self._batches[order_id]
+
+    # --- Time -----------------------------------------------------------------------------------
+
+    def freeze_clock(self, at: datetime | None = None) -> datetime:
+        """Freezes the sandbox clock at ``at`` (now, when not given); a clock already frozen
+        moves forward to it. Returns the clock's time."""
+        body = {"frozen_at": at.isoformat()} if at is not None else {}
+        answer = _ok(self.client.post(f"{SANDBOX}/clock", json=body))
+        return datetime.fromisoformat(answer["clock"]["now"])
+
+    def advance_clock(self, by: timedelta | float | str) -> list[dict[str, Any]]:
+        """Moves the sandbox clock forward ``by`` (a ``timedelta``, seconds, or an ISO 8601
+        duration such as ``"PT25H"``), freezing it first if it runs on the wall, and returns
+        what the passed time fired, in order (``at``, ``kind``, ``order_id``, ``detail``)."""
+        duration = by.total_seconds() if isinstance(by, timedelta) else by
+        answer = _ok(self.client.post(f"{SANDBOX}/clock/advance", json={"duration": duration}))
+        fired: list[dict[str, Any]] = answer["fired"]
+        return fired
 
     # --- What Aftercart would have sent ---------------------------------------------------------
 

@@ -17,14 +17,16 @@ from aftercart.app import create_app
 from aftercart.config import Settings
 from aftercart.sample_data import load_sample_data
 
-#: The webhook worker and the timers that would write on their own between a test's steps
-#: (moving shoppers, late pickups and deliveries, rating reminders) are off.
+#: Nothing writes on its own between a test's steps: the webhook worker is off, shoppers do not
+#: move by themselves, and the late pickup and delivery timers look once an hour on the wall
+#: clock (rating reminders come a day after delivery). Time passes for a test when it advances
+#: the sandbox clock, which fires those callbacks.
 QUIET: dict[str, Any] = {
     "run_worker": False,
     "shopper_move_seconds": 0,
-    "late_pickup_seconds": 0,
-    "late_delivery_seconds": 0,
-    "rating_reminder_seconds": 0,
+    "late_pickup_seconds": 3600,
+    "late_delivery_seconds": 3600,
+    "rating_reminder_seconds": 86_400,
     "log_level": "WARNING",
 }
 #: Loggers whose set-up ``create_app`` changes, besides the root.

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from aftercart import clock
 from aftercart.auth.deps import FulfillmentClient
 from aftercart.db.session import SessionDep, TransactionalRoute
-from aftercart.db.types import utcnow
 from aftercart.openapi.routes import errors
 from aftercart.transactions import service
 from aftercart.transactions.schemas import (
@@ -34,7 +34,7 @@ async def send_pos_transaction(
     """Stores the transaction and answers its ``id``. Sending the same ``id`` again with the same
     body answers the same and stores nothing; with another body it is 409."""
     transaction_id = await service.record_transaction(
-        session, body=body, client_id=client.client_id, now=utcnow()
+        session, body=body, client_id=client.client_id, now=clock.now()
     )
     return PosTransactionSent(id=transaction_id)
 

@@ -14,13 +14,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
+from aftercart import clock
 from aftercart.config import SettingsDep
 from aftercart.db.session import SessionDep, TransactionalRoute
-from aftercart.db.tenancy import serve_tenant
-from aftercart.db.types import utcnow
 from aftercart.fulfillment.order_links import OrderLinksDep
 from aftercart.fulfillment.status_tokens import expired
 from aftercart.models import ApiClient
+from aftercart.sandbox.clock_scope import enter_tenant
 from aftercart.web import brand
 from aftercart.web.service import read_order_page
 from aftercart.web.templating import page
@@ -43,13 +43,13 @@ async def order_status_page(
     tenant_id = links.verify(order_id, token)
     if tenant_id is None:
         return page("not_found.html", status_code=404)
-    serve_tenant(session, tenant_id)
+    await enter_tenant(session, tenant_id)
     loaded = await read_order_page(
         session, order_id, show_shopper=not settings.remove_shopper_information, find=find
     )
     if loaded is None:
         return page("not_found.html", status_code=404)
-    if expired(loaded.ended, utcnow()):
+    if expired(loaded.ended, clock.now()):
         return page("link_expired.html", status_code=410)
     return page("order_status.html", order=loaded.page, link_token=token)
 

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from aftercart.db.types import utcnow
+from aftercart import clock
 from aftercart.feedback.rules import SOURCE_CONNECT
 from aftercart.fulfillment import geo
 from aftercart.fulfillment.rules import CANCELED, is_delivered, order_status
@@ -201,7 +201,7 @@ async def read_order_page(
         chat=await _chat(session, order.id) if show_shopper else (),
         chat_open=show_shopper
         and snapshot.workflow_state != CANCELED
-        and not chat_expired(ended_at=ended, now=utcnow()),
+        and not chat_expired(ended_at=ended, now=clock.now()),
         rating=await _rating(session, snapshot) if delivered else None,
         editable=editable,
         lines_json=json.dumps(

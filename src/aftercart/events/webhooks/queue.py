@@ -42,7 +42,14 @@ from aftercart.events.webhooks import rules
 from aftercart.events.webhooks.oauth import OAuthSettings
 from aftercart.events.webhooks.rules import Random, Verdict
 from aftercart.events.webhooks.sender import Job, Result
-from aftercart.models import Event, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from aftercart.models import (
+    ApiClient,
+    Event,
+    SandboxClock,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 _deliveries = cast(Table, WebhookDelivery.__table__)
 _attempts = cast(Table, WebhookAttempt.__table__)
@@ -101,6 +108,7 @@ _OUTCOME_VALUES: dict[str, Any] = {
     "next_attempt_at": bindparam("b_next"),
     "last_error": bindparam("b_error"),
     "locked_until": None,
+    "clock_due_at": bindparam("b_clock_due"),
 }
 _OUTCOME = (
     update(_deliveries)
@@ -252,6 +260,7 @@ async def load_jobs(
                 attempts=attempts,
                 first_at=first_at,
                 lease=lease_until,
+                event_at=created_at,
             )
         )
     return jobs
@@ -284,6 +293,7 @@ class Outcome(NamedTuple):
     attempts: int
     next_at: datetime
     error: str | None
+    clock_due: datetime | None = None
 
     def binds(self) -> dict[str, Any]:
         return {
@@ -292,22 +302,57 @@ class Outcome(NamedTuple):
             "b_attempts": self.attempts,
             "b_next": self.next_at,
             "b_error": self.error,
+            "b_clock_due": self.clock_due,
         }
 
 
-def outcome(result: Result, *, now: datetime, rand: Random) -> Outcome:
+def outcome(
+    result: Result, *, now: datetime, rand: Random, frozen_at: datetime | None = None
+) -> Outcome:
+    """The delivery's state after ``result``. A retry of a tenant whose sandbox clock is
+    frozen (``frozen_at``) is scheduled on that clock, its window counted from its event, and
+    waits for it (:data:`rules.PARKED` on the wall)."""
     attempts = result.job.attempts + len(result.attempts)
     status, next_at = rules.FAILED, now
+    clock_due: datetime | None = None
     match rules.verdict(result.final.status_code):
         case Verdict.SUCCESS:
             status = rules.SUCCEEDED
+        case Verdict.RETRY if frozen_at is not None:
+            retry_at = rules.next_attempt_at(
+                failed_attempts=attempts,
+                first_at=result.job.event_at or result.job.first_at,
+                now=frozen_at,
+                rand=rand,
+            )
+            if retry_at is not None:
+                status, next_at, clock_due = rules.PENDING, rules.PARKED, retry_at
         case Verdict.RETRY:
             retry_at = rules.next_attempt_at(
                 failed_attempts=attempts, first_at=result.job.first_at, now=now, rand=rand
             )
             if retry_at is not None:
                 status, next_at = rules.PENDING, retry_at
-    return Outcome(result.job.lease, status, attempts, next_at, _error_of(result))
+    return Outcome(result.job.lease, status, attempts, next_at, _error_of(result), clock_due)
+
+
+async def _frozen_clocks(session: AsyncSession, results: Sequence[Result]) -> dict[int, datetime]:
+    """The frozen sandbox time of each retried delivery's subscription whose tenant has one.
+    Asked only when some delivery is to be retried, so a worker's successes cost nothing."""
+    retried = {
+        r.job.subscription_id
+        for r in results
+        if rules.verdict(r.final.status_code) is Verdict.RETRY
+    }
+    if not retried:
+        return {}
+    rows = await session.execute(
+        select(_s.id, SandboxClock.frozen_at)
+        .join(ApiClient, ApiClient.client_id == _s.client_id)
+        .join(SandboxClock, SandboxClock.tenant_id == ApiClient.tenant_id)
+        .where(_s.id.in_(retried))
+    )
+    return {subscription_id: moment for subscription_id, moment in rows.all()}
 
 
 async def record(
@@ -335,9 +380,12 @@ async def record(
             for attempt in result.attempts
         ],
     )
+    frozen = await _frozen_clocks(session, results)
     sharing: defaultdict[Outcome, list[int]] = defaultdict(list)
     for result in results:
-        sharing[outcome(result, now=now, rand=rand)].append(result.job.delivery_id)
+        frozen_at = frozen.get(result.job.subscription_id)
+        new_state = outcome(result, now=now, rand=rand, frozen_at=frozen_at)
+        sharing[new_state].append(result.job.delivery_id)
     alone: list[dict[str, Any]] = []
     shared_outcome = _shared_outcome(postgres=is_postgres(session))
     for shared, ids in sharing.items():

@@ -3,7 +3,7 @@
 import ipaddress
 import random
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 #: The nominal wait after the n-th failed attempt; the last step repeats until the window closes.
@@ -20,6 +20,9 @@ RETRY_STEPS: tuple[timedelta, ...] = (
 )
 #: How long after its event a delivery is retried before it is failed.
 RETRY_WINDOW = timedelta(hours=72)
+#: ``next_attempt_at`` of a retry that waits on its tenant's frozen sandbox clock (its
+#: ``clock_due_at``): never due on the wall clock.
+PARKED = datetime(9999, 12, 31, tzinfo=UTC)
 #: Shortest wait, so that full jitter never turns a retry into a hot loop.
 MIN_DELAY = timedelta(seconds=1)
 RESPONSE_EXCERPT_BYTES = 1024

@@ -131,7 +131,10 @@ class DeliveryOut(BaseModel):
     event_name: str
     status: str = Field(description="pending, succeeded or failed")
     attempt_count: int
-    next_attempt_at: datetime | None
+    next_attempt_at: datetime | None = Field(
+        description="When a pending delivery is tried next; for a retry that waits on a frozen "
+        "sandbox clock, the clock's time it waits for."
+    )
     last_error: str | None
     created_at: datetime
     updated_at: datetime
@@ -151,7 +154,7 @@ def _delivery_fields(delivery: WebhookDelivery, event_name: str) -> dict[str, An
         "event_name": event_name,
         "status": delivery.status,
         "attempt_count": delivery.attempts,
-        "next_attempt_at": delivery.next_attempt_at if pending else None,
+        "next_attempt_at": (delivery.clock_due_at or delivery.next_attempt_at) if pending else None,
         "last_error": delivery.last_error,
         "created_at": delivery.created_at,
         "updated_at": delivery.updated_at,

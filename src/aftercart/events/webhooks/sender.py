@@ -28,6 +28,9 @@ class Job:
     attempts: int
     first_at: datetime
     lease: datetime | None = None
+    #: When its event happened, on the order domain's time (a frozen sandbox clock's, if any):
+    #: a retry that waits on that clock counts its window from here.
+    event_at: datetime | None = None
 
 
 @dataclass(frozen=True)

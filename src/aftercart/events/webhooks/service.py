@@ -297,6 +297,7 @@ async def redeliver(
     delivery = await _delivery(session, delivery_id=delivery_id, client_id=client_id, lock=True)
     delivery.status = rules.PENDING
     delivery.next_attempt_at = now or utcnow()
+    delivery.clock_due_at = None
     await session.flush()
     defer(session, DeliveriesDue())
     name = await session.scalar(select(Event.name).where(Event.id == delivery.event_id))

@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from aftercart.auth import scopes as sc
 from aftercart.auth.secrets import digest
 from aftercart.auth.service import TokenContext, resolve_token
-from aftercart.db.tenancy import serve_tenant
+from aftercart.sandbox.clock_scope import enter_tenant
 
 PATH: Final = "/dashboard"
 SESSION_COOKIE: Final = "aftercart_dashboard"
@@ -93,7 +93,7 @@ async def current_session(request: Request, session: AsyncSession) -> Session | 
         or not set(SCOPES.split()) <= context.scopes
     ):
         return None
-    serve_tenant(session, context.tenant_id)
+    await enter_tenant(session, context.tenant_id)
     return Session(token, context, session_csrf(csrf_secret(request), token))
 
 
