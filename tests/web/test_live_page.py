@@ -195,6 +195,38 @@ async def test_the_customer_edits_the_items_before_shopping_starts(
     await expect(page.get_by_role("button", name="Save changes")).to_have_count(0, timeout=SHOWS)
 
 
+async def test_a_change_while_the_customer_types_a_quantity_keeps_the_caret(
+    page: Page, live_http: httpx.AsyncClient, client_headers: dict[str, str], grocery: Grocery
+) -> None:
+    """The order changes while the customer is in the item editor, about to type: the items
+    card follows at once, but the field they are in is not replaced under the caret (a new
+    field would take the caret to its start, and "5" typed after the "2" would read "52");
+    the editor follows once they leave it."""
+    placed = await place(live_http, client_headers, grocery, "o-typing")
+    await opened(page, placed)
+    milk = page.get_by_label("Whole Milk (items)")
+    await expect(milk).to_have_value("2")
+    await milk.click()
+    await milk.press("End")
+    lines = [
+        {"line_num": str(n), "count": 3 if n == 2 else 2, "item": {"upc": upc}}
+        for n, upc in enumerate(grocery.shop.upcs, start=1)
+    ]
+    changed = await live_http.put(
+        f"/v2/fulfillment/users/{placed.user_id}/orders/{placed.order_id}",
+        json={"items": lines},
+        headers=client_headers,
+    )
+    assert changed.status_code == 200, changed.text
+    await expect(page.locator(".item-amount").nth(1)).to_contain_text("3", timeout=SHOWS)
+    await page.keyboard.type("5")
+    await expect(milk).to_have_value("25")
+    await milk.blur()
+    second = page.locator("#edit-form input[type=number]").nth(1)
+    await expect(second).to_have_value("3", timeout=SHOWS)
+    await expect(milk).to_have_value("25")
+
+
 async def test_the_map_follows_the_shopper_and_the_customer_rates_the_order(
     page: Page,
     live_http: httpx.AsyncClient,

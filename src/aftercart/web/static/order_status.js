@@ -18,6 +18,7 @@
   let lastEventId = null;
   let refreshing = null;
   let refreshAgain = false;
+  let swapWhenLeft = false;
 
   // --- The token ---------------------------------------------------------------------------
 
@@ -108,16 +109,29 @@
     if (now !== headline) announce(now);
   }
 
-  // The same state: only the parts that follow it (forms being filled in stay as they are).
+  // The same state: only the parts that follow it (forms being filled in stay as they are). A
+  // part holding the field the customer is typing in waits until they leave it: replacing the
+  // field under the caret would put what they type next before what they typed.
   function swapLive(fresh) {
+    const active = document.activeElement;
     fresh.querySelectorAll("[data-live]").forEach(function (part) {
       const here = document.getElementById(part.id);
       if (!here || here.innerHTML === part.innerHTML) return;
+      if (active && here.contains(active) && active.matches("input, textarea")) {
+        swapWhenLeft = true;
+        return;
+      }
       const typed = edits(here);
       here.replaceWith(adopt(part));
       restore(typed);
     });
   }
+
+  document.addEventListener("focusout", function () {
+    if (!swapWhenLeft) return;
+    swapWhenLeft = false;
+    refresh();
+  });
 
   // What the customer has typed or ticked and not sent yet, by field id: it survives a swap.
   function edits(scope) {
