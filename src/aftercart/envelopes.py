@@ -21,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -303,6 +304,8 @@ class _AnswerUnexpected:
 
         try:
             await self.app(scope, receive, watched_send)
+        except ClientDisconnect:
+            return  # gone while its body was read: no one to answer, and nothing went wrong here
         except Exception as exc:
             if started:
                 raise

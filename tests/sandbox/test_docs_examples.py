@@ -1,6 +1,7 @@
-"""docs/sandbox.md's shell examples work when pasted: its walk-through, then the clock's, the
-autopilot's and the reset's examples, run in order in one bash against a fresh ``aftercart
-serve --sample-data``; each ``text`` block shows lines the run printed, in order."""
+"""docs/sandbox.md's shell examples work when pasted: its walk-through, then the examples of
+triggers, lists, faults, the clock, autopilot shoppers and the reset, run in order in one bash
+against a fresh ``aftercart serve --sample-data``; each ``text`` block shows lines the run
+printed, in order."""
 
 import re
 import shutil
@@ -12,7 +13,15 @@ from tests.test_readme import BLOCK, run_walkthrough
 
 SANDBOX_DOC = Path(__file__).resolve().parents[2] / "docs" / "sandbox.md"
 #: The sections whose examples run, in this order.
-SECTIONS = ("Walk-through", "Clock", "Autopilot shoppers", "Reset")
+SECTIONS = (
+    "Walk-through",
+    "Triggers",
+    "Lists: what the sandbox created",
+    "Faults",
+    "Clock",
+    "Autopilot shoppers",
+    "Reset",
+)
 
 
 def section(text: str, title: str) -> str:
@@ -34,8 +43,8 @@ def examples() -> tuple[str, list[str]]:
 @pytest.mark.skipif(not (shutil.which("curl") and shutil.which("jq")), reason="needs curl and jq")
 async def test_the_sandbox_examples_run_as_written(tmp_path: Path) -> None:
     script, printed = examples()
-    assert "/clock/advance" in script
-    assert "/autopilot" in script
+    for example in ("/trigger", "/batches/1", "/faults", "/clock/advance", "/autopilot", "/reset"):
+        assert example in script
     # The page is pasted in a terminal where Aftercart is installed (./scripts/serve's venv).
     run = await run_walkthrough(tmp_path, "source .venv/bin/activate\n" + script)
     assert run.returncode == 0, run.stderr + run.stdout

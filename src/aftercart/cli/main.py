@@ -8,6 +8,7 @@ from aftercart.cli import (
     catalog,
     clients,
     db,
+    demo,
     feedback,
     marketplaces,
     sandbox,
@@ -41,6 +42,7 @@ def main(
 
 app.command("serve")(serve.serve)
 app.command("worker")(serve.worker)
+app.command("demo")(demo.demo)
 app.add_typer(db.app, name="db")
 app.add_typer(clients.app, name="clients")
 app.add_typer(catalog.app, name="catalog")
