@@ -1,7 +1,10 @@
 """What the tenant condition costs a request: the same requests through the same app, in one
 process, with :mod:`aftercart.db.tenancy`'s query hook on and off, in alternating rounds.
+With ``--clock``, what the sandbox clock's read costs instead: the tenant's clock read as each
+request names its tenant (:func:`aftercart.sandbox.clock_scope.enter_tenant`) against no read.
 
-    .venv/bin/python -m bench.tenant_scope [--rounds 7] [--requests 300] [--database-url URL]
+    .venv/bin/python -m bench.tenant_scope [--clock] [--rounds 7] [--requests 300]
+        [--database-url URL]
 
 The app runs in-process behind httpx's ASGI transport (no sockets, no uvicorn), so what differs
 between the two is only the hook: adding ``tenant_id = :tenant`` to every statement. Three
@@ -32,6 +35,7 @@ from aftercart.auth.service import create_client
 from aftercart.config import Settings
 from aftercart.db import tenancy
 from aftercart.sample_data import load_sample_data
+from aftercart.sandbox import clock_scope, clock_store
 
 Call = Callable[[], Awaitable[httpx.Response]]
 USER, ORDER = "bench-user", "bench-order"
@@ -129,6 +133,18 @@ async def _per_request_us(call: Call, requests: int) -> float:
     return (time.perf_counter() - start) / requests * 1e6
 
 
+class _NoClock:
+    """Stands in for :mod:`aftercart.sandbox.clock_store` with the read taken out."""
+
+    @staticmethod
+    async def frozen_at(*_: object) -> None:
+        return None
+
+
+def _clock_read(on: bool) -> None:
+    clock_scope.clock_store = clock_store if on else _NoClock  # type: ignore[attr-defined,assignment]
+
+
 def _hook(on: bool) -> None:
     hooked = event.contains(Session, "do_orm_execute", tenancy._only_the_tenants_rows)
     if on and not hooked:
@@ -137,7 +153,7 @@ def _hook(on: bool) -> None:
         event.remove(Session, "do_orm_execute", tenancy._only_the_tenants_rows)
 
 
-async def run(database_url: str, rounds: int, requests: int) -> None:
+async def run(database_url: str, rounds: int, requests: int, *, clock: bool = False) -> None:
     settings = Settings(
         database_url=database_url,
         sandbox=True,
@@ -155,20 +171,22 @@ async def run(database_url: str, rounds: int, requests: int) -> None:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
             calls = await _arrange(http, credentials)
+            toggle, what = (_clock_read, "clock read") if clock else (_hook, "hook")
             print(f"{rounds} rounds of {requests} requests each way, alternating; µs per request")
             print(
-                "| request | hook on (median) | hook off (median) | on / off | on, off each round |"
+                f"| request | {what} on (median) | {what} off (median) | on / off "
+                "| on, off each round |"
             )
             print("| --- | --- | --- | --- | --- |")
             for name, call in calls.items():
                 await _per_request_us(call, requests // 3)
                 on, off = [], []
                 for _ in range(rounds):
-                    _hook(True)
+                    toggle(True)
                     on.append(await _per_request_us(call, requests))
-                    _hook(False)
+                    toggle(False)
                     off.append(await _per_request_us(call, requests))
-                _hook(True)
+                toggle(True)
                 median_on, median_off = statistics.median(on), statistics.median(off)
                 pairs = " ".join(f"{a:.0f}/{b:.0f}" for a, b in zip(on, off, strict=True))
                 print(
@@ -179,13 +197,16 @@ async def run(database_url: str, rounds: int, requests: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--clock", action="store_true", help="the sandbox clock's read, not the tenant hook"
+    )
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--database-url", help="default: a new SQLite file in a temporary folder")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
-        asyncio.run(run(url, args.rounds, args.requests))
+        asyncio.run(run(url, args.rounds, args.requests, clock=args.clock))
 
 
 if __name__ == "__main__":
