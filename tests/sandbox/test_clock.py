@@ -261,6 +261,17 @@ async def test_letting_go_puts_a_waiting_retry_back_on_the_wall(
     assert before <= row.next_attempt_at <= utcnow() + timedelta(seconds=5)
 
 
+async def test_the_clock_never_goes_past_its_last_day(
+    http: httpx.AsyncClient, client_headers: Headers
+) -> None:
+    last = datetime.fromisoformat("2999-12-31T00:00:00+00:00")
+    await freeze(http, client_headers, last - HOUR)
+    refused = await http.post(f"{CLOCK}/advance", json={"duration": "PT2H"}, headers=client_headers)
+    assert_error(refused, 400, "would take the clock past 2999-12-31", 1001, "duration")
+    assert at((await http.get(CLOCK, headers=client_headers)).json()["now"]) == last - HOUR
+    assert (await advance(http, client_headers, "PT1H"))["clock"]["now"] == "2999-12-31T00:00:00Z"
+
+
 async def test_another_tenants_clock_and_orders_are_untouched(
     http: httpx.AsyncClient, sessions: Sessions, creds: IssuedCredentials, client_headers: Headers
 ) -> None:
@@ -331,6 +342,9 @@ async def test_a_frozen_clock_never_moves_back(
     assert_error(
         response, 400, "can't be earlier than the sandbox clock's time", 1001, key="frozen_at"
     )
+    for far in ("1999-12-31T23:59:59Z", "3000-01-01T00:00:00Z", "9999-12-31T23:59:59Z"):
+        refused = await http.post(CLOCK, json={"frozen_at": far}, headers=client_headers)
+        assert_error(refused, 400, "must be between 2000-01-01 and 2999-12-31", 1001, "frozen_at")
     naive = await http.post(
         CLOCK, json={"frozen_at": "2030-01-01T09:00:00"}, headers=client_headers
     )

@@ -6,7 +6,6 @@ an advance writes each effect in a transaction of its own, and on SQLite a reque
 the write lock would wait on itself.
 """
 
-from datetime import timedelta
 from typing import Final
 
 from fastapi import APIRouter, Request
@@ -16,9 +15,9 @@ from aftercart.auth.deps import FulfillmentClient
 from aftercart.config import SettingsDep
 from aftercart.db.session import SessionDep, TransactionalRoute
 from aftercart.db.types import utcnow
-from aftercart.errors import InvalidParameter
 from aftercart.sandbox import clock_advance
 from aftercart.sandbox.clock_advance import Advanced
+from aftercart.sandbox.clock_rules import advanced, check_frozen_at
 from aftercart.sandbox.clock_schemas import (
     Clock,
     ClockAdvance,
@@ -29,8 +28,6 @@ from aftercart.sandbox.clock_schemas import (
 from aftercart.sandbox.timed import Sessions
 
 CLOCK_PATH: Final = "/v2/fulfillment_sandbox/clock"
-#: The longest single advance.
-MAX_ADVANCE: Final = timedelta(days=366)
 
 router = APIRouter(prefix=CLOCK_PATH, tags=["sandbox"], route_class=TransactionalRoute)
 
@@ -45,7 +42,7 @@ async def _clock(sessions: Sessions, tenant_id: int) -> Clock:
     return Clock(frozen=frozen_at is not None, now=frozen_at or utcnow())
 
 
-def _advanced(done: Advanced) -> ClockAdvanced:
+def _answer(done: Advanced) -> ClockAdvanced:
     return ClockAdvanced(
         clock=Clock(frozen=True, now=done.now),
         advanced_from=done.was,
@@ -78,14 +75,14 @@ async def freeze_clock(
     on the way, as an advance does; it never moves back (400)."""
     await session.commit()
     sessions = _sessions(request)
-    target = body.frozen_at if body and body.frozen_at else utcnow()
+    target = check_frozen_at(body.frozen_at) if body and body.frozen_at else utcnow()
     was = await clock_advance.read(sessions, client.tenant_id)
     if was is None:
         await clock_advance.freeze(sessions, client.tenant_id, target)
         return ClockAdvanced(
             clock=Clock(frozen=True, now=target), advanced_from=target, fired=[], complete=True
         )
-    return _advanced(await clock_advance.advance(sessions, settings, client.tenant_id, to=target))
+    return _answer(await clock_advance.advance(sessions, settings, client.tenant_id, to=target))
 
 
 @router.post("/advance", summary="Advance the caller's sandbox clock")
@@ -101,15 +98,12 @@ async def advance_clock(
     callbacks, webhook retries that fall due, chats expire, Rating reminders, and autopilot
     shoppers' steps. Effects due at the same time fire in that order. A clock on the wall
     is frozen at the wall's time first."""
-    if not timedelta(0) < body.duration <= MAX_ADVANCE:
-        raise InvalidParameter("must be more than 0 and at most 366 days", key="duration")
     await session.commit()
     sessions = _sessions(request)
     start = await clock_advance.read(sessions, client.tenant_id) or utcnow()
-    done = await clock_advance.advance(
-        sessions, settings, client.tenant_id, to=start + body.duration
-    )
-    return _advanced(done)
+    target = advanced(start, body.duration)
+    done = await clock_advance.advance(sessions, settings, client.tenant_id, to=target)
+    return _answer(done)
 
 
 @router.delete("", summary="Put the caller's sandbox clock back on the wall clock")
