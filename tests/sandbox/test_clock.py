@@ -398,3 +398,16 @@ async def test_an_autopilot_plays_a_whole_order_as_the_clock_advances(
     assert t0 < delivered[0] <= t0 + 3 * HOUR
     later = await advance(http, client_headers, "PT3H")
     assert [f["kind"] for f in later["fired"]] == ["rating_reminder"]
+
+
+async def test_freezing_at_once_from_many_requests_freezes_once(
+    http: httpx.AsyncClient, client_headers: Headers
+) -> None:
+    """Requests racing to freeze a clock on the wall all succeed, and all read the one time
+    that won; freezing a frozen clock without a time leaves it where it is."""
+    answers = await asyncio.gather(*(http.post(CLOCK, headers=client_headers) for _ in range(4)))
+    assert [a.status_code for a in answers] == [200] * 4
+    assert len({a.json()["clock"]["now"] for a in answers}) == 1
+    again = await http.post(CLOCK, json={}, headers=client_headers)
+    assert again.json()["clock"] == answers[0].json()["clock"]
+    assert again.json()["fired"] == []

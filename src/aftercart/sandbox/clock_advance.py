@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from sqlalchemy.exc import IntegrityError
+
 from aftercart import clock
 from aftercart.config import Settings
 from aftercart.db.tenancy import serve_tenant
@@ -46,14 +48,19 @@ async def read(sessions: Sessions, tenant_id: int) -> datetime | None:
         return await clock_store.frozen_at(session, tenant_id)
 
 
-async def freeze(sessions: Sessions, tenant_id: int, moment: datetime) -> None:
-    """Freezes a clock that runs on the wall clock at ``moment`` (409 should another request
-    freeze it first)."""
-    async with sessions() as session:
-        if await clock_store.frozen_at(session, tenant_id) is not None:
-            raise Conflict(MOVED)
-        await clock_store.freeze(session, tenant_id, moment)
-        await session.commit()
+async def freeze(sessions: Sessions, tenant_id: int, moment: datetime) -> bool:
+    """Freezes a clock that runs on the wall clock at ``moment``; ``False`` when it was frozen
+    already (by another request, perhaps at the same instant: then the database's key refuses
+    the second row)."""
+    try:
+        async with sessions() as session:
+            if await clock_store.frozen_at(session, tenant_id) is not None:
+                return False
+            await clock_store.freeze(session, tenant_id, moment)
+            await session.commit()
+    except IntegrityError:
+        return False
+    return True
 
 
 async def let_go(sessions: Sessions, tenant_id: int) -> bool:
@@ -80,7 +87,8 @@ async def advance(
     was = await read(sessions, tenant_id)
     if was is None:
         was = utcnow()
-        await freeze(sessions, tenant_id, was)
+        if not await freeze(sessions, tenant_id, was):
+            raise Conflict(MOVED)
     if to < was:
         raise InvalidParameter("can't be earlier than the sandbox clock's time", key="frozen_at")
     now, fired, stuck = was, list[Due](), set[tuple[str, int, datetime]]()

@@ -15,6 +15,8 @@ from aftercart.auth.deps import FulfillmentClient
 from aftercart.config import SettingsDep
 from aftercart.db.session import SessionDep, TransactionalRoute
 from aftercart.db.types import utcnow
+from aftercart.errors import Conflict
+from aftercart.openapi.routes import errors
 from aftercart.sandbox import clock_advance
 from aftercart.sandbox.clock_advance import Advanced
 from aftercart.sandbox.clock_rules import advanced, check_frozen_at
@@ -61,7 +63,7 @@ async def read_clock(request: Request, session: SessionDep, client: FulfillmentC
     return await _clock(_sessions(request), client.tenant_id)
 
 
-@router.post("", summary="Freeze the caller's sandbox clock")
+@router.post("", summary="Freeze the caller's sandbox clock", responses=errors(409))
 async def freeze_clock(
     request: Request,
     session: SessionDep,
@@ -72,20 +74,23 @@ async def freeze_clock(
     """Freezes the tenant's clock at ``frozen_at`` (the wall clock's time when not given): its
     orders, holds, chats, callbacks and webhook retries then live at that time until the clock
     is advanced. A clock already frozen moves forward to ``frozen_at``, firing what falls due
-    on the way, as an advance does; it never moves back (400)."""
+    on the way, as an advance does, and never moves back (400); without ``frozen_at`` it stays
+    where it is. 409 when another request moved the clock during this one's advance."""
     await session.commit()
     sessions = _sessions(request)
-    target = check_frozen_at(body.frozen_at) if body and body.frozen_at else utcnow()
-    was = await clock_advance.read(sessions, client.tenant_id)
-    if was is None:
-        await clock_advance.freeze(sessions, client.tenant_id, target)
-        return ClockAdvanced(
-            clock=Clock(frozen=True, now=target), advanced_from=target, fired=[], complete=True
-        )
+    asked = check_frozen_at(body.frozen_at) if body and body.frozen_at else None
+    target = asked or utcnow()
+    if await clock_advance.freeze(sessions, client.tenant_id, target):
+        return _answer(Advanced(target, target, [], complete=True))
+    if asked is None:
+        now = await clock_advance.read(sessions, client.tenant_id)
+        if now is None:  # let go by another request since
+            raise Conflict(clock_advance.MOVED)
+        return _answer(Advanced(now, now, [], complete=True))
     return _answer(await clock_advance.advance(sessions, settings, client.tenant_id, to=target))
 
 
-@router.post("/advance", summary="Advance the caller's sandbox clock")
+@router.post("/advance", summary="Advance the caller's sandbox clock", responses=errors(409))
 async def advance_clock(
     request: Request,
     session: SessionDep,
@@ -97,7 +102,8 @@ async def advance_clock(
     fall, what the passed time fires: slot holds expire, Late delivery and Late pickup
     callbacks, webhook retries that fall due, chats expire, Rating reminders, and autopilot
     shoppers' steps. Effects due at the same time fire in that order. A clock on the wall
-    is frozen at the wall's time first."""
+    is frozen at the wall's time first. 409 when another request moved the clock meanwhile:
+    what this one fired stays fired, and nothing fires twice."""
     await session.commit()
     sessions = _sessions(request)
     start = await clock_advance.read(sessions, client.tenant_id) or utcnow()
