@@ -101,6 +101,8 @@ async def test_the_customer_follows_and_answers_the_shopper_live(
     await expect(page.get_by_role("status").filter(has_text="Replacement approved")).to_be_visible()
     assert await replacement_status(sessions, live_http, creds, placed, "2") == "APPROVED"
     await expect(approve).to_have_count(0, timeout=SHOWS)
+    # The items card was swapped for the new one: what the page said stays said.
+    await expect(page.get_by_role("status").filter(has_text="Replacement approved")).to_be_visible()
 
     await update_item(
         live_http, client_headers, placed, "3", status="replaced", replacement_item=replacement

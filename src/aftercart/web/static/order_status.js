@@ -133,9 +133,14 @@
     refresh();
   });
 
-  // What the customer has typed or ticked and not sent yet, by field id: it survives a swap.
+  // What the customer has typed or ticked and not sent yet, and what a form's status line last
+  // told them, by id: it survives a swap (a decision's "approved" would otherwise vanish with the
+  // refresh the decision itself asks for).
   function edits(scope) {
     const typed = new Map();
+    scope.querySelectorAll("[role=status][id]").forEach(function (status) {
+      if (status.textContent) typed.set(status.id, { said: status.textContent });
+    });
     scope.querySelectorAll("input[id], textarea[id]").forEach(function (field) {
       if (field.type === "checkbox" || field.type === "radio") {
         if (field.checked !== field.defaultChecked) typed.set(field.id, field.checked);
@@ -151,6 +156,7 @@
       const field = document.getElementById(id);
       if (!field) return;
       if (typeof value === "boolean") field.checked = value;
+      else if (typeof value === "object") field.textContent = value.said;
       else field.value = value;
     });
   }
