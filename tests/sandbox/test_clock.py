@@ -6,7 +6,6 @@ the wall clock by accident. The webhook receiver is a real HTTP server on the lo
 
 import asyncio
 import contextlib
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -35,7 +34,7 @@ from tests.post_checkout.helpers import set_order
 from tests.post_checkout.orders.helpers import Trip, trip
 from tests.post_checkout.pickup.helpers import staged_pickup
 from tests.sandbox.helpers import SANDBOX, Sessions, assert_error, serving
-from tests.webhooks.helpers import subscribe
+from tests.webhooks.helpers import serving_in_a_thread, subscribe
 
 Headers = dict[str, str]
 CLOCK = f"{SANDBOX}/clock"
@@ -96,13 +95,8 @@ def receiver(failures: int = 1) -> Iterator[tuple[str, list[bytes]]]:
     calls: list[bytes] = []
     handler = type("Handler", (FailingFirst,), {"calls": calls, "failures": failures})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving_in_a_thread(server):
         yield f"http://127.0.0.1:{server.server_address[1]}/hook", calls
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 async def failed_once(sessions: Sessions, client_id: str, url: str) -> int:

@@ -151,14 +151,16 @@ async def move_all(
     clock is frozen are left alone: their shoppers move as that clock is advanced. Returns how
     many moved."""
     async with read_sessions() as reader:
-        delivering = await reader.execute(
-            select(Order.tenant_id, Order.order_id).where(
-                Order.workflow_state == DELIVERING,
-                Order.tenant_id.not_in(select(SandboxClock.tenant_id)),
+        delivering = (
+            await reader.execute(
+                select(Order.tenant_id, Order.order_id).where(
+                    Order.workflow_state == DELIVERING,
+                    Order.tenant_id.not_in(select(SandboxClock.tenant_id)),
+                )
             )
-        )
+        ).all()
     moved = 0
-    for tenant_id, order_id in delivering.all():
+    for tenant_id, order_id in delivering:
         async with sessions() as session:
             serve_tenant(session, tenant_id)
             order = await order_for_update(session, order_id, with_items=False)

@@ -39,14 +39,25 @@ RETRY_LEASE: Final = timedelta(seconds=60)
 
 
 @dataclass
-class HoldExpiry:
-    """A slot hold expires: from then on its place in the slot is free (a hold that expired
-    still books while the slot has room). Nothing is written: the hold's time has passed."""
+class _PassingMark:
+    """An effect that is only time passing a mark: due once the mark falls after ``since``
+    (when the advance started), fired by remembering it for the rest of the advance."""
 
     since: datetime
     rank: int
-    kind: str = "hold_expired"
     fired: set[int] = field(default_factory=set)
+
+    async def fire(self, sessions: Sessions, tenant_id: int, due: Due) -> bool:
+        self.fired.add(due.key)
+        return True
+
+
+@dataclass
+class HoldExpiry(_PassingMark):
+    """A slot hold expires: from then on its place in the slot is free (a hold that expired
+    still books while the slot has room). Nothing is written: the hold's time has passed."""
+
+    kind: str = "hold_expired"
 
     async def next_due(
         self, session: AsyncSession, tenant_id: int, *, after: datetime, until: datetime
@@ -70,20 +81,13 @@ class HoldExpiry:
         hold_id, at, user_id = row
         return Due(at, self.rank, hold_id, self.kind, detail=f"hold {hold_id} of user {user_id}")
 
-    async def fire(self, sessions: Sessions, tenant_id: int, due: Due) -> bool:
-        self.fired.add(due.key)
-        return True
-
 
 @dataclass
-class ChatExpiry:
+class ChatExpiry(_PassingMark):
     """An order's chat expires 24 hours after the order was delivered or canceled: from then on
     it reads empty and takes no message. Nothing is written."""
 
-    since: datetime
-    rank: int
     kind: str = "chat_expired"
-    fired: set[int] = field(default_factory=set)
 
     def _ended_between(self, until: datetime) -> Select[int, str, datetime]:
         low, high = self.since - CHAT_TTL, until - CHAT_TTL
@@ -118,10 +122,6 @@ class ChatExpiry:
             return None
         order_pk, order_id, ended = row
         return Due(ended + CHAT_TTL, self.rank, order_pk, self.kind, order_id=order_id)
-
-    async def fire(self, sessions: Sessions, tenant_id: int, due: Due) -> bool:
-        self.fired.add(due.key)
-        return True
 
 
 @dataclass
